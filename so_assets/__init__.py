@@ -1,0 +1,1 @@
+"""so_assets: StackOverflow questions into tag taxonomies, predictors and reports."""

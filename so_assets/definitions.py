@@ -1,0 +1,27 @@
+"""The Dagster code location: every asset, check, job, schedule and resource."""
+
+
+import dagster as dg
+
+from so_assets.defs.automation import (
+    daily_question_refresh,
+    ingest_questions_job,
+    stackoverflow_pipeline,
+)
+from so_assets.defs.exploration import eda_report
+from so_assets.defs.ingestion import (
+    no_empty_titles,
+    questions,
+    raw_questions,
+    raw_row_counts_match_source,
+    unique_question_ids,
+)
+from so_assets.defs.resources import default_resources
+
+defs = dg.Definitions(
+    assets=[raw_questions, questions, eda_report],
+    asset_checks=[raw_row_counts_match_source, unique_question_ids, no_empty_titles],
+    jobs=[ingest_questions_job, stackoverflow_pipeline],
+    schedules=[daily_question_refresh],
+    resources=default_resources(),
+)

@@ -1,0 +1,1 @@
+"""Dagster layer: assets, resources, partitions, checks, jobs and schedules. Wiring only."""

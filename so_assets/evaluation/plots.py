@@ -1,0 +1,34 @@
+"""Matplotlib helpers: headless figures saved as PNG and embedded in markdown."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+
+def new_figure(width: float = 7.0, height: float = 4.0) -> tuple[Figure, plt.Axes]:
+    """A figure with one axes, for one plot."""
+    fig, ax = plt.subplots(figsize=(width, height), dpi=100)
+    return fig, ax
+
+
+def save_png(fig: Figure, path: Path) -> Path:
+    """Write ``fig`` to ``path`` as PNG and close it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
+    return path
+
+
+def inline_markdown_image(path: Path, title: str) -> str:
+    """Markdown that embeds the PNG itself (how Dagster's UI shows plots in metadata)."""
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f"![{title}](data:image/png;base64,{data})"

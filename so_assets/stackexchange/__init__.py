@@ -1,0 +1,1 @@
+"""Stack Exchange data: API client, bulk importers, the normalizer and the bundled sample."""

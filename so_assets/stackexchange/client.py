@@ -1,0 +1,295 @@
+"""Stack Exchange API v2.3 client: paging, backoff, quota, retries, accepted answers.
+
+Plain Python; the transport is pluggable so the same code path serves the live API and the
+bundled sample. The API key is read from ``STACKEXCHANGE_KEY`` and is removed from every URL
+and message this module produces.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from so_assets.stackexchange.errors import (
+    ApiError,
+    MalformedResponseError,
+    QuotaExhaustedError,
+    TransportFailedError,
+)
+from so_assets.stackexchange.normalize import RecordError, answer_from_api, record_from_api
+from so_assets.stackexchange.records import AcceptedAnswer, QuestionRecord
+from so_assets.stackexchange.transport import (
+    Clock,
+    HttpTransport,
+    SystemClock,
+    Transport,
+    TransportError,
+)
+
+API_ROOT = "https://api.stackexchange.com/2.3"
+KEY_ENV_VAR = "STACKEXCHANGE_KEY"
+MAX_IDS_PER_CALL = 100
+_SECRET_PARAM_RE = re.compile(r"((?:key|access_token)=)[^&\s'\"]+")
+_THROTTLE_WAIT_RE = re.compile(r"available in (\d+) seconds")
+_RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class WindowResult:
+    """The questions of one creation-time window and how many the source reported."""
+
+    records: list[QuestionRecord]
+    reported_count: int
+    quota_remaining: int | None
+
+
+class StackExchangeClient:
+    """Reads questions and accepted answers of one site.
+
+    Honours ``backoff`` per method, stops when ``quota_remaining`` reaches 0, retries throttling,
+    5xx answers and network failures with capped exponential backoff.
+    """
+
+    def __init__(
+        self,
+        transport: Transport | None = None,
+        *,
+        site: str = "stackoverflow",
+        api_root: str = API_ROOT,
+        key: str | None = None,
+        question_filter: str = "withbody",
+        answer_filter: str = "withbody",
+        page_size: int = 100,
+        timeout_seconds: float = 30.0,
+        max_retries: int = 5,
+        initial_retry_seconds: float = 1.0,
+        max_retry_seconds: float = 60.0,
+        clock: Clock | None = None,
+        source_name: str = "api",
+        log: logging.Logger | None = None,
+    ) -> None:
+        if not 1 <= page_size <= 100:
+            raise ValueError(f"page_size must be 1..100, got {page_size}")
+        self.transport = transport or HttpTransport()
+        self.site = site
+        self.api_root = api_root.rstrip("/")
+        self._key = key if key is not None else os.environ.get(KEY_ENV_VAR) or None
+        self.question_filter = question_filter
+        self.answer_filter = answer_filter
+        self.page_size = page_size
+        self.timeout_seconds = timeout_seconds
+        self.max_retries = max_retries
+        self.initial_retry_seconds = initial_retry_seconds
+        self.max_retry_seconds = max_retry_seconds
+        self.clock = clock or SystemClock()
+        self.source_name = source_name
+        self.log = log or logging.getLogger(__name__)
+        self.quota_remaining: int | None = None
+        self.calls = 0
+        self._not_before: dict[str, float] = {}
+
+    # ----------------------------------------------------------------- public reads
+    def fetch_window(self, start: datetime, end: datetime) -> WindowResult:
+        """All questions created in ``[start, end)`` (UTC) with their accepted answers."""
+        items, reported = self.question_items(start, end)
+        accepted_ids = [int(i["accepted_answer_id"]) for i in items if i.get("accepted_answer_id")]
+        answers = self.accepted_answers(accepted_ids)
+        records = []
+        for item in items:
+            answer = answers.get(int(item["accepted_answer_id"])) if item.get(
+                "accepted_answer_id") else None
+            try:
+                records.append(record_from_api(item, self.site, self.source_name, answer))
+            except RecordError as exc:
+                raise MalformedResponseError(
+                    f"{self._method_url('/questions')}: item {item.get('question_id')}: {exc}"
+                ) from exc
+        return WindowResult(records, reported, self.quota_remaining)
+
+    def question_items(self, start: datetime, end: datetime) -> tuple[list[dict[str, Any]], int]:
+        """Raw ``/questions`` items created in ``[start, end)`` and the count the API reported.
+
+        The count is the filter's ``total`` when it has one, else the number of items served.
+        """
+        params = {
+            "fromdate": str(_epoch(start)),
+            "todate": str(_epoch(end) - 1),  # the API's todate is inclusive
+            "sort": "creation",
+            "order": "asc",
+            "filter": self.question_filter,
+        }
+        items: list[dict[str, Any]] = []
+        total: int | None = None
+        for page in self.pages("/questions", params):
+            if total is None and isinstance(page.get("total"), int):
+                total = page["total"]
+            items.extend(page["items"])
+        lo, hi = _epoch(start), _epoch(end)
+        inside = [i for i in items if lo <= int(i.get("creation_date", lo)) < hi]
+        return inside, total if total is not None else len(inside)
+
+    def accepted_answers(self, answer_ids: Iterable[int]) -> dict[int, AcceptedAnswer]:
+        """Accepted answers by id, fetched in batches of at most 100 ids."""
+        ids = sorted(set(answer_ids))
+        found: dict[int, AcceptedAnswer] = {}
+        for lo in range(0, len(ids), MAX_IDS_PER_CALL):
+            batch = ";".join(str(i) for i in ids[lo : lo + MAX_IDS_PER_CALL])
+            for page in self.pages(f"/answers/{batch}", {"filter": self.answer_filter}):
+                for item in page["items"]:
+                    try:
+                        answer = answer_from_api(item)
+                    except (KeyError, RecordError) as exc:
+                        raise MalformedResponseError(
+                            f"{self._method_url('/answers')}: bad answer item: {exc!r}"
+                        ) from exc
+                    found[answer.answer_id] = answer
+        if missing := len(ids) - len(found):
+            self.log.warning("%d of %d accepted answers were not returned (deleted?)",
+                             missing, len(ids))
+        return found
+
+    def pages(self, path: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
+        """Every page of a method, following ``has_more``."""
+        page_number = 1
+        while True:
+            page = self.get(path, {**params, "page": str(page_number),
+                                   "pagesize": str(self.page_size)})
+            yield page
+            if not page.get("has_more"):
+                return
+            if page.get("quota_remaining") == 0:
+                raise QuotaExhaustedError(
+                    f"{self._method_url(path)}: quota_remaining is 0 after page {page_number} "
+                    f"and more pages remain; the quota resets at midnight UTC"
+                )
+            page_number += 1
+
+    # ----------------------------------------------------------------- one call
+    def get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        """One API call with backoff, quota and retry handling; returns the decoded wrapper."""
+        method = _method_name(path)
+        query = {**params, "site": self.site}
+        if self._key:
+            query["key"] = self._key
+        url = self.api_root + path
+        shown = self.redact(f"{url}?{urlencode(query)}")
+        if self.quota_remaining == 0:
+            raise QuotaExhaustedError(f"{shown}: not sent, quota_remaining is 0")
+        attempt = 0
+        while True:
+            self._wait_for_backoff(method)
+            self.calls += 1
+            try:
+                response = self.transport.get(url, query, self.timeout_seconds)
+            except TransportError as exc:
+                reason = self.redact(str(exc))
+                attempt = self._retry_or_raise(attempt, shown, f"no answer ({reason})")
+                continue
+            retryable = response.status in _RETRYABLE_STATUS
+            try:
+                body = self._decode(response.body, shown, response.status)
+            except MalformedResponseError as exc:
+                if not retryable:
+                    raise
+                attempt = self._retry_or_raise(attempt, shown, str(exc))
+                continue
+            if body.get("backoff") is not None:
+                self._not_before[method] = self.clock.monotonic() + float(body["backoff"])
+                self.log.info("API asked for backoff of %ss on %s", body["backoff"], method)
+            if body.get("quota_remaining") is not None:
+                self.quota_remaining = int(body["quota_remaining"])
+            if response.status == 200 and "error_id" not in body:
+                _check_wrapper(body, shown)
+                return body
+            error = ApiError(
+                shown, response.status, body.get("error_id"),
+                str(body.get("error_name", "unknown")), str(body.get("error_message", "")),
+            )
+            if error.error_name == "throttle_violation" or retryable:
+                wait = _throttle_wait(str(body.get("error_message", "")))
+                if wait is not None and wait > self.max_retry_seconds:
+                    raise QuotaExhaustedError(
+                        f"{shown}: throttled for {wait}s, longer than the retry cap "
+                        f"({self.max_retry_seconds}s): {error}"
+                    ) from error
+                attempt = self._retry_or_raise(attempt, shown, str(error), at_least=wait or 0)
+                continue
+            raise error
+
+    def redact(self, text: str) -> str:
+        """``text`` with the API key and access tokens replaced by REDACTED."""
+        text = _SECRET_PARAM_RE.sub(r"\1REDACTED", text)
+        if self._key:
+            text = text.replace(self._key, "REDACTED")
+        return text
+
+    # ----------------------------------------------------------------- helpers
+    def _wait_for_backoff(self, method: str) -> None:
+        not_before = self._not_before.get(method)
+        if not_before is not None:
+            delay = not_before - self.clock.monotonic()
+            if delay > 0:
+                self.clock.sleep(delay)
+
+    def _retry_or_raise(self, attempt: int, url: str, reason: str, at_least: float = 0) -> int:
+        if attempt >= self.max_retries:
+            raise TransportFailedError(
+                f"{url}: gave up after {attempt + 1} attempts; last failure: {reason}"
+            )
+        delay = max(at_least, min(self.max_retry_seconds, self.initial_retry_seconds * 2**attempt))
+        self.log.warning("%s failed (%s); retry %d/%d in %.1fs",
+                         url, reason, attempt + 1, self.max_retries, delay)
+        self.clock.sleep(delay)
+        return attempt + 1
+
+    def _decode(self, raw: bytes, url: str, status: int) -> dict[str, Any]:
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            preview = raw[:80].decode("utf-8", "replace")
+            raise MalformedResponseError(
+                f"{url}: HTTP {status} body is not JSON ({exc}); starts with {preview!r}"
+            ) from exc
+        if not isinstance(body, dict):
+            raise MalformedResponseError(
+                f"{url}: HTTP {status} body is a JSON {type(body).__name__}, not an object"
+            )
+        return body
+
+    def _method_url(self, path: str) -> str:
+        return self.api_root + path
+
+
+def _check_wrapper(body: dict[str, Any], url: str) -> None:
+    items = body.get("items")
+    if not isinstance(items, list):
+        raise MalformedResponseError(f"{url}: 'items' is missing or not a list")
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise MalformedResponseError(f"{url}: items[{index}] is not an object")
+    if "has_more" in body and not isinstance(body["has_more"], bool):
+        raise MalformedResponseError(f"{url}: 'has_more' is {body['has_more']!r}, not a boolean")
+
+
+def _method_name(path: str) -> str:
+    """Backoff is per method: ``/answers/1;2;3`` and ``/answers/4`` are one method."""
+    parts = [p for p in path.split("/") if p]
+    return "/" + "/".join("{ids}" if re.fullmatch(r"[\d;]+", p) else p for p in parts)
+
+
+def _throttle_wait(message: str) -> float | None:
+    match = _THROTTLE_WAIT_RE.search(message)
+    return float(match.group(1)) if match else None
+
+
+def _epoch(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())

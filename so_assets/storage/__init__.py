@@ -1,0 +1,1 @@
+"""DuckDB tables and HDF5 partition files."""

@@ -1,0 +1,124 @@
+"""The DuckDB file holding questions: atomic, idempotent partition writes and their log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from so_assets.stackexchange.records import DERIVED_FIELDS, RECORD_FIELDS, QuestionRecord
+from so_assets.stackexchange.sources import DayBatch
+from so_assets.storage.schema import ensure_schema
+
+_RAW_COLUMNS = (*RECORD_FIELDS, *DERIVED_FIELDS, "ingested_at")
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionLoad:
+    creation_day: date
+    source: str
+    reported_count: int
+    stored_count: int
+    loaded_at: datetime
+
+
+class QuestionStore:
+    """Owns the DuckDB file; each method opens a connection only for as long as it needs it."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection with the schema in place (read-only connections need the file)."""
+        if read_only and not self.path.exists():
+            raise FileNotFoundError(f"{self.path} does not exist: materialize raw_questions first")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(self.path), read_only=read_only)
+        try:
+            if not read_only:
+                ensure_schema(con)
+            yield con
+        finally:
+            con.close()
+
+    def replace_partitions(self, batches: Sequence[DayBatch], source: str, site: str
+                           ) -> dict[date, int]:
+        """Replace each batch's day in ``raw_questions`` in one transaction; returns row counts.
+
+        Either every day is replaced exactly or, on any error, none is touched.
+        """
+        now = datetime.now(UTC).replace(tzinfo=None)
+        table = records_to_arrow([r for b in batches for r in b.records], now)
+        days = [b.day for b in batches]
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute("DELETE FROM raw_questions WHERE creation_day IN "
+                            "(SELECT unnest($days))", {"days": days})
+                con.register("incoming", table)
+                con.execute(f"INSERT INTO raw_questions ({', '.join(_RAW_COLUMNS)}) "
+                            f"SELECT {', '.join(_RAW_COLUMNS)} FROM incoming")
+                con.unregister("incoming")
+                counts = dict(con.execute(
+                    "SELECT creation_day, count(*) FROM raw_questions "
+                    "WHERE creation_day IN (SELECT unnest($days)) GROUP BY ALL",
+                    {"days": days}).fetchall())
+                for batch in batches:
+                    con.execute(
+                        "INSERT OR REPLACE INTO raw_partition_loads VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [batch.day, source, site, batch.reported_count,
+                         counts.get(batch.day, 0), batch.quota_remaining, now])
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return {day: counts.get(day, 0) for day in days}
+
+    def partition_loads(self) -> list[PartitionLoad]:
+        """What each loaded day's source reported and what was stored, oldest day first."""
+        if not self.path.exists():
+            return []
+        with self.connect(read_only=True) as con:
+            rows = con.execute(
+                "SELECT creation_day, source, reported_count, stored_count, loaded_at "
+                "FROM raw_partition_loads ORDER BY creation_day").fetchall()
+        return [PartitionLoad(*row) for row in rows]
+
+    def raw_counts(self) -> dict[date, int]:
+        """Rows currently in ``raw_questions`` per day."""
+        with self.connect(read_only=True) as con:
+            return dict(con.execute(
+                "SELECT creation_day, count(*) FROM raw_questions GROUP BY ALL").fetchall())
+
+
+def records_to_arrow(records: Sequence[QuestionRecord], ingested_at: datetime) -> pa.Table:
+    """The records as an Arrow table with the raw_questions columns."""
+    columns: dict[str, list] = {name: [] for name in _RAW_COLUMNS}
+    for record in records:
+        for name in RECORD_FIELDS:
+            value = getattr(record, name)
+            columns[name].append(list(value) if name == "tags" else value)
+        for name in DERIVED_FIELDS:
+            columns[name].append(getattr(record, name))
+        columns["ingested_at"].append(ingested_at)
+    schema = pa.schema([
+        ("question_id", pa.int64()), ("site", pa.string()), ("source", pa.string()),
+        ("creation_date", pa.timestamp("us")), ("title", pa.string()),
+        ("question_text", pa.string()), ("tags", pa.list_(pa.string())),
+        ("question_score", pa.int32()), ("view_count", pa.int32()),
+        ("answer_count", pa.int32()), ("is_answered", pa.bool_()),
+        ("last_activity_date", pa.timestamp("us")), ("owner_user_id", pa.int64()),
+        ("link", pa.string()), ("accepted_answer_id", pa.int64()),
+        ("accepted_answer_score", pa.int32()), ("accepted_answer_date", pa.timestamp("us")),
+        ("accepted_answer_length_chars", pa.int32()),
+        ("accepted_answer_length_tokens", pa.int32()), ("creation_day", pa.date32()),
+        ("num_tags", pa.int32()), ("has_accepted_answer", pa.bool_()),
+        ("time_to_accepted_answer_hours", pa.float64()), ("ingested_at", pa.timestamp("us")),
+    ])
+    return pa.table(columns, schema=schema)
