@@ -54,7 +54,7 @@ class ScriptedApi:
 class _Handler(BaseHTTPRequestHandler):
     api: ScriptedApi
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         parsed = urlsplit(self.path)
         params = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
         self.api.requests.append(Request(parsed.path, params))
@@ -87,7 +87,8 @@ class ApiServer:
         self.api = ScriptedApi()
         handler = type("Handler", (_Handler,), {"api": self.api})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
+                                        daemon=True)
 
     @property
     def url(self) -> str:

@@ -6,7 +6,6 @@ from datetime import timedelta
 import dagster as dg
 
 from so_assets.defs.ingestion import questions, raw_questions
-from so_assets.defs.partitions import daily_partitions
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -14,14 +13,12 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 ingest_questions_job = dg.define_asset_job(
     "ingest_questions_job",
     selection=dg.AssetSelection.assets(raw_questions, questions),
-    partitions_def=daily_partitions,
     description="Pull the questions of the selected days and refresh the questions table.",
 )
 
 stackoverflow_pipeline = dg.define_asset_job(
     "stackoverflow_pipeline",
     selection=dg.AssetSelection.all(),
-    partitions_def=daily_partitions,
     description="Every asset: ingestion, exploration and, as they land, models and reports.",
 )
 

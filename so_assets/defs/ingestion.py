@@ -79,8 +79,8 @@ def raw_row_counts_match_source(storage: StorageResource) -> dg.AssetCheckResult
     store = storage.question_store()
     loads = store.partition_loads()
     actual = store.raw_counts() if loads else {}
-    wrong = [(l.creation_day, l.reported_count, actual.get(l.creation_day, 0))
-             for l in loads if l.reported_count != actual.get(l.creation_day, 0)]
+    wrong = [(load.creation_day, load.reported_count, actual.get(load.creation_day, 0))
+             for load in loads if load.reported_count != actual.get(load.creation_day, 0)]
     return dg.AssetCheckResult(
         passed=not wrong,
         metadata={"days_checked": len(loads),

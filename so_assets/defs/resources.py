@@ -44,11 +44,11 @@ class QuestionSourceResource(dg.ConfigurableResource):
     answers_path: str | None = None
     api_root: str | None = None
     plain_csv_date: str | None = None
+    max_retries: int = 5
+    initial_retry_seconds: float = 1.0
 
     def spec(self) -> SourceSpec:
-        return SourceSpec(kind=self.kind, site=self.site, path=self.path,
-                          tags_path=self.tags_path, answers_path=self.answers_path,
-                          api_root=self.api_root, plain_csv_date=self.plain_csv_date)
+        return SourceSpec(**self.model_dump())
 
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:

@@ -40,7 +40,7 @@ def compute_eda(con: duckdb.DuckDBPyConnection, top_tags: int = 30,
                 max_gmm_points: int = 200_000, max_gmm_components: int = 6,
                 seed: int = 0) -> EdaStats:
     """Aggregate the questions table into the statistics the report plots."""
-    questions = con.execute("SELECT count(*) FROM questions").fetchone()[0]
+    questions = con.execute("SELECT count(*) FROM questions").fetchall()[0][0]
     if questions == 0:
         raise ValueError("the questions table is empty: materialize raw_questions and questions")
     tag_counts = con.execute(
@@ -49,12 +49,12 @@ def compute_eda(con: duckdb.DuckDBPyConnection, top_tags: int = 30,
     counts = np.array([n for _, n in tag_counts])
     score_row = con.execute(
         "SELECT min(score), max(score), avg(score), median(score), quantile_cont(score, 0.99), "
-        "skewness(score), avg((score < 0)::INT) FROM questions").fetchone()
+        "skewness(score), avg((score < 0)::INT) FROM questions").fetchall()[0]
     scores = np.array([r[0] for r in con.execute(
         f"SELECT score FROM questions USING SAMPLE reservoir({max_gmm_points} ROWS) "
         f"REPEATABLE ({seed})").fetchall()], dtype=float)
     nulls = con.execute("SELECT " + ", ".join(
-        f"avg(({c} IS NULL)::INT)" for c in ANSWER_COLUMNS) + " FROM questions").fetchone()
+        f"avg(({c} IS NULL)::INT)" for c in ANSWER_COLUMNS) + " FROM questions").fetchall()[0]
     hours = np.array([r[0] for r in con.execute(
         "SELECT time_to_accepted_answer_hours FROM questions "
         "WHERE time_to_accepted_answer_hours IS NOT NULL "

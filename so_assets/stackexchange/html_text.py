@@ -50,12 +50,15 @@ class _PostTextParser(HTMLParser):
         if tag == "pre" and self._pre_depth > 0:
             self._pre_depth -= 1
             if self._pre_depth == 0:
+                while self.parts and self.parts[-1].endswith("\n") and self.parts[-1] != (
+                        f"\n{CODE_START}\n"):
+                    self.parts[-1] = self.parts[-1][:-1]
                 self.parts.append(f"\n{CODE_END}\n")
         elif tag == "code" and self._code_depth > 0:
             self._code_depth -= 1
             if self._pre_depth == 0:
                 self.parts.append("`")
-        elif tag in _BLOCK_TAGS:
+        elif tag in _BLOCK_TAGS and tag != "li":
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
@@ -80,7 +83,7 @@ def html_to_text(body_html: str | None) -> str:
     lines: list[str] = []
     in_code = False
     for line in text.split("\n"):
-        if line == CODE_START or line == CODE_END:
+        if line in (CODE_START, CODE_END):
             in_code = line == CODE_START
         # Code keeps its indentation; prose loses the spaces the markup left around it.
         lines.append(line.rstrip() if in_code else line.strip())

@@ -49,7 +49,7 @@ class QuestionRecord:
 
     @property
     def time_to_accepted_answer_hours(self) -> float | None:
-        """Hours from the question to the accepted answer's creation (the API has no accept time)."""
+        """Hours from the question to its accepted answer's creation (no source has accept time)."""
         if self.accepted_answer_date is None:
             return None
         return (self.accepted_answer_date - self.creation_date).total_seconds() / 3600.0

@@ -45,6 +45,8 @@ class SourceSpec:
     answers_path: str | None = None  # BigQuery posts_answers export
     api_root: str | None = None
     plain_csv_date: str | None = None  # plain CSVs have no dates: the day to file them under
+    max_retries: int = 5
+    initial_retry_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if self.kind not in SOURCE_KINDS:
@@ -76,7 +78,9 @@ def make_client(spec: SourceSpec, log: logging.Logger | None = None) -> StackExc
                                    api_root=f"sample://{sample_dir}", source_name="sample",
                                    log=log)
     kwargs = {"api_root": spec.api_root} if spec.api_root else {}
-    return StackExchangeClient(site=spec.site, source_name="api", log=log, **kwargs)
+    return StackExchangeClient(site=spec.site, source_name="api", log=log,
+                               max_retries=spec.max_retries,
+                               initial_retry_seconds=spec.initial_retry_seconds, **kwargs)
 
 
 def _client_batches(spec: SourceSpec, days: list[date], log: logging.Logger

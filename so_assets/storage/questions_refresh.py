@@ -30,7 +30,7 @@ SELECT question_id, site, source, creation_day, creation_date, title, question_t
        accepted_answer_id, accepted_answer_score, time_to_accepted_answer_hours,
        accepted_answer_length_chars, accepted_answer_length_tokens
 FROM raw_questions
-WHERE creation_day IN (SELECT unnest($days))
+WHERE creation_day IN ({days})
 QUALIFY row_number() OVER (PARTITION BY question_id
                            ORDER BY last_activity_date DESC NULLS LAST, ingested_at DESC) = 1
 ORDER BY question_id
@@ -78,15 +78,16 @@ def refresh_questions(store: QuestionStore, full: bool = False, days_per_batch: 
             log.info("questions: %d/%d stale days rebuilt (%d rows, %.0f rows/s, ~%.0fs left)",
                      done, len(stale), written, written / max(elapsed, 1e-9),
                      elapsed / done * (len(stale) - done))
-        total = con.execute("SELECT count(*) FROM questions").fetchone()[0]
+        total = con.execute("SELECT count(*) FROM questions").fetchall()[0][0]
     return RefreshStats(len(stale), len(gone), raw_rows, written, raw_rows - written, total,
                         time.monotonic() - started)
 
 
 def _rebuild_days(con, days: list) -> tuple[int, int]:
     raw_rows = con.execute("SELECT count(*) FROM raw_questions WHERE creation_day IN "
-                           "(SELECT unnest($days))", {"days": days}).fetchone()[0]
-    latest = con.execute(_LATEST_RAW_ROWS, {"days": days}).to_arrow_table()
+                           "(SELECT unnest($days))", {"days": days}).fetchall()[0][0]
+    day_list = ", ".join(f"DATE '{day.isoformat()}'" for day in days)  # dates, not user text
+    latest = con.sql(_LATEST_RAW_ROWS.format(days=day_list)).to_arrow_table()
     cleaned = _clean(latest)
     con.execute("BEGIN TRANSACTION")
     try:

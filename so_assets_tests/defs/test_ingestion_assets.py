@@ -1,0 +1,136 @@
+"""The Dagster layer end to end: partitioned runs, checks, re-materialization, failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from so_assets.definitions import defs as project_defs
+from so_assets.defs.automation import daily_question_refresh, stackoverflow_pipeline
+from so_assets.defs.exploration import eda_report
+from so_assets.defs.ingestion import (
+    no_empty_titles,
+    questions,
+    raw_questions,
+    raw_row_counts_match_source,
+    unique_question_ids,
+)
+from so_assets.defs.resources import QuestionSourceResource, StorageResource
+from so_assets_tests.api_server import DROP, Reply
+from so_assets_tests.stackexchange.test_client import DAY_EPOCH, page, question
+
+ASSETS = [raw_questions, questions, eda_report]
+CHECKS = [raw_row_counts_match_source, unique_question_ids, no_empty_titles]
+RANGE = {"dagster/asset_partition_range_start": "2024-03-01",
+         "dagster/asset_partition_range_end": "2024-03-03"}
+
+
+def resources(data_dir: Path, **source) -> dict:
+    return {"storage": StorageResource(data_dir=str(data_dir)),
+            "source": QuestionSourceResource(**source)}
+
+
+def run_pipeline(data_dir: Path, **source) -> dg.ExecuteInProcessResult:
+    definitions = dg.Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=[stackoverflow_pipeline],
+                                 resources=resources(data_dir, **source))
+    job = definitions.resolve_job_def("stackoverflow_pipeline")
+    return job.execute_in_process(tags=RANGE, instance=dg.DagsterInstance.ephemeral())
+
+
+def day_counts(data_dir: Path, table: str = "raw_questions") -> dict[str, int]:
+    with duckdb.connect(str(data_dir / "so_assets.duckdb"), read_only=True) as con:
+        return {str(d): n for d, n in con.execute(
+            f"SELECT creation_day, count(*) FROM {table} GROUP BY 1 ORDER BY 1").fetchall()}
+
+
+def test_pipeline_over_a_partition_range_materializes_everything(tmp_path):
+    result = run_pipeline(tmp_path, kind="sample")
+    assert result.success
+    assert list(day_counts(tmp_path)) == ["2024-03-01", "2024-03-02", "2024-03-03"]
+    events = [e.event_specific_data.materialization
+              for e in result.get_asset_materialization_events()]
+    materialized = {(m.asset_key.path[-1], m.partition) for m in events}
+    days = ("2024-03-01", "2024-03-02", "2024-03-03")
+    assert {("raw_questions", d) for d in days} <= materialized
+    assert ("questions", None) in materialized and ("eda_report", None) in materialized
+    checks = result.get_asset_check_evaluations()
+    assert {c.check_name for c in checks} == {"raw_row_counts_match_source",
+                                             "unique_question_ids", "no_empty_titles"}
+    assert all(c.passed for c in checks)
+    assert (tmp_path / "reports" / "eda" / "eda_report.md").exists()
+
+
+def test_rematerializing_a_partition_changes_no_row_count(tmp_path):
+    assert run_pipeline(tmp_path, kind="sample").success
+    raw_before, questions_before = day_counts(tmp_path), day_counts(tmp_path, "questions")
+    result = dg.materialize([raw_questions, questions], partition_key="2024-03-02",
+                            resources=resources(tmp_path, kind="sample"),
+                            selection=[raw_questions])
+    assert result.success
+    assert dg.materialize([raw_questions, questions], resources=resources(tmp_path, kind="sample"),
+                          selection=[questions]).success
+    assert day_counts(tmp_path) == raw_before
+    assert day_counts(tmp_path, "questions") == questions_before
+
+
+def test_a_connection_dropped_mid_partition_keeps_the_previous_rows(tmp_path, api_server):
+    items = [question(90_000 + i, offset=i * 60) for i in range(150)]
+    api_server.api.add("/2.3/questions", Reply(200, page(items[:100], True)),
+                       Reply(200, page(items[100:])))
+    source = {"kind": "api", "api_root": api_server.url, "max_retries": 1,
+              "initial_retry_seconds": 0.01}
+    day = datetime.fromtimestamp(DAY_EPOCH, UTC).date().isoformat()
+    ok = dg.materialize([raw_questions], partition_key=day, resources=resources(tmp_path, **source))
+    assert ok.success and day_counts(tmp_path) == {day: 150}
+
+    # The next pull gets page 1, then the connection drops on page 2, every time.
+    api_server.api.routes.clear()
+    api_server.api.add("/2.3/questions", Reply(200, page([*items[:100], question(99999)], True)),
+                       DROP)
+    failed = dg.materialize([raw_questions], partition_key=day,
+                            resources=resources(tmp_path, **source), raise_on_error=False)
+    assert not failed.success
+    failure = failed.get_step_failure_events()[0].step_failure_data.error
+    assert "gave up after 2 attempts" in str(failure.cause or failure)
+    assert day_counts(tmp_path) == {day: 150}
+
+
+def test_schedule_pulls_the_newest_day_and_the_day_before():
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2026, 11, 22, 0, 30, tzinfo=UTC))
+    request = daily_question_refresh.evaluate_tick(context).run_requests[0]
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-11-20"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-11-21"
+    assert request.run_key == "refresh-2026-11-21"
+
+
+def test_definitions_name_the_design_assets_and_share_one_duckdb_pool():
+    keys = {k.to_user_string() for k in project_defs.resolve_all_asset_keys()}
+    assert {"raw_questions", "questions", "eda_report"} <= keys
+    for name in ("ingest_questions_job", "stackoverflow_pipeline"):
+        assert project_defs.resolve_job_def(name).partitions_def is not None
+    for name in ("raw_questions", "questions", "eda_report"):
+        assert project_defs.resolve_assets_def(name).node_def.pool == "duckdb"
+
+
+def test_dagster_cli_runs_the_pipeline(tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    repo = Path(__file__).resolve().parents[2]
+    (home / "dagster.yaml").write_text((repo / "dagster.yaml").read_text())
+    env = {**os.environ, "DAGSTER_HOME": str(home), "SO_ASSETS_DATA_DIR": str(tmp_path / "data")}
+    dagster = Path(sys.executable).with_name("dagster")
+    done = subprocess.run(
+        [str(dagster), "job", "execute", "-m", "so_assets.definitions", "-j",
+         "stackoverflow_pipeline", "--tags", json.dumps(RANGE)],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "RUN_SUCCESS" in done.stderr + done.stdout
+    assert sum(day_counts(tmp_path / "data").values()) > 100

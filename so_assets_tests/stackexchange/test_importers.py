@@ -1,0 +1,130 @@
+"""Importers on the real files in ../shared/data/real and on broken copies of them."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import datetime
+
+import pytest
+
+from so_assets.stackexchange.csv_import import (
+    iter_bigquery_questions,
+    iter_plain_csv_questions,
+    iter_stacksample_questions,
+)
+from so_assets.stackexchange.dump import iter_dump_questions
+from so_assets.stackexchange.errors import DumpFormatError
+from so_assets_tests.conftest import real_path
+
+
+def posts_xml():
+    return real_path("beer-stackexchange-dump", "Posts.xml")
+
+
+def test_dump_gives_663_questions_with_accepted_answer_metadata():
+    records = {r.question_id: r for r in iter_dump_questions(posts_xml(), "beer")}
+    assert len(records) == 663
+    first = records[1]  # accepted answer 4: score 13, created 20:31:18.540 vs 20:26:05.383
+    assert first.title == "What is a citra hop, and how does it differ from other hops?"
+    assert first.tags == ("hops",) and first.question_score == 18
+    assert first.accepted_answer_id == 4 and first.accepted_answer_score == 13
+    assert first.time_to_accepted_answer_hours == pytest.approx(313.157 / 3600, abs=1e-6)
+    assert first.accepted_answer_length_chars > 200 and first.accepted_answer_length_tokens > 40
+    assert records[5].tags == ("serving", "temperature")
+    unanswered = [r for r in records.values() if not r.has_accepted_answer]
+    assert unanswered and all(r.accepted_answer_score is None for r in unanswered)
+    with_answer = [r for r in records.values() if r.has_accepted_answer]
+    assert all(r.accepted_answer_score is not None for r in with_answer)
+    assert all(r.time_to_accepted_answer_hours >= 0 for r in with_answer)
+
+
+def test_dump_window_keeps_only_that_range():
+    start, end = datetime(2014, 1, 21), datetime(2014, 1, 22)
+    records = list(iter_dump_questions(posts_xml(), "beer", start, end))
+    assert records and all(start <= r.creation_date < end for r in records)
+    everything = list(iter_dump_questions(posts_xml(), "beer"))
+    assert len(records) == sum(start <= r.creation_date < end for r in everything)
+
+
+def test_truncated_dump_names_file_and_position(tmp_path):
+    text = posts_xml().read_text(encoding="utf-8-sig")
+    broken = tmp_path / "Posts.xml"
+    broken.write_text(text[: len(text) // 2] + '<row Id="x" Title="unterminated', encoding="utf-8")
+    with pytest.raises(DumpFormatError, match=r"Posts.xml: XML error at line \d+, column \d+"):
+        list(iter_dump_questions(broken, "beer"))
+
+
+def test_other_xml_is_refused(tmp_path):
+    other = tmp_path / "Users.xml"
+    other.write_text('<?xml version="1.0"?><users><row Id="1"/></users>')
+    with pytest.raises(DumpFormatError, match="expected <posts>"):
+        list(iter_dump_questions(other, "beer"))
+
+
+def test_bigquery_csv_gives_1206_unique_questions():
+    records = list(iter_bigquery_questions(
+        real_path("stackoverflow-android-bigquery", "posts_questions.csv")))
+    assert len(records) == 1300  # duplicates on purpose: listed under several tags
+    assert len({r.question_id for r in records}) == 1206
+    first = next(r for r in records if r.question_id == 12128331)
+    assert first.tags == ("android", "android-layout", "textview", "typeface")
+    assert first.question_score == 789 and first.accepted_answer_id == 13329907
+    assert first.creation_date == datetime(2012, 8, 26, 7, 19, 17, 997000)
+
+
+def test_bigquery_answers_export_fills_the_answer_columns(tmp_path):
+    questions = tmp_path / "q.csv"
+    questions.write_text(
+        "id,title,body,accepted_answer_id,creation_date,score,tags\n"
+        "1,T,<p>b</p>,11,2020-01-01 10:00:00 UTC,5,a|b\n"
+        "2,U,<p>c</p>,,2020-01-01 11:00:00 UTC,1,a\n")
+    answers = tmp_path / "a.csv"
+    answers.write_text("id,parent_id,creation_date,score,body\n"
+                       "11,1,2020-01-01 13:30:00 UTC,4,<p>yes indeed</p>\n"
+                       "12,1,2020-01-01 12:00:00 UTC,9,<p>no</p>\n")
+    records = {r.question_id: r for r in iter_bigquery_questions(questions, answers_path=answers)}
+    assert records[1].accepted_answer_score == 4
+    assert records[1].time_to_accepted_answer_hours == pytest.approx(3.5)
+    assert records[1].accepted_answer_length_chars == len("yes indeed")
+    assert not records[2].has_accepted_answer
+
+
+def test_bigquery_missing_columns_are_named(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("id,title\n1,x\n")
+    with pytest.raises(DumpFormatError, match=r"missing column\(s\) \['body', 'creation_date'"):
+        list(iter_bigquery_questions(path))
+
+
+@pytest.mark.parametrize("site, rows", [("robotics", 2771), ("crypto", 10432),
+                                        ("biology", 13196)])
+def test_plain_kaggle_csvs_read_from_their_zip(site, rows):
+    path = real_path("stackexchange-tags-kaggle", f"{site}.csv.zip")
+    records = list(iter_plain_csv_questions(path, datetime(2018, 6, 2), site))
+    assert len(records) == rows
+    assert all(r.tags for r in records)
+    assert sum(len(r.tags) for r in records) / rows == pytest.approx(2.4, abs=0.4)
+    assert records[0].question_text.startswith("<p>")
+
+
+def test_corrupt_zip_is_a_format_error(tmp_path):
+    path = tmp_path / "robotics.csv.zip"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(DumpFormatError, match="not a readable zip"):
+        list(iter_plain_csv_questions(path, datetime(2018, 1, 1)))
+
+
+def test_stacksample_questions_join_tags(tmp_path):
+    (tmp_path / "Questions.csv").write_bytes(
+        "Id,OwnerUserId,CreationDate,ClosedDate,Score,Title,Body\n"
+        "80,26,2008-08-01T13:57:07Z,NA,26,SQLStatement.execute() caf\xe9,<p>body</p>\n"
+        "90,58,2008-08-01T14:41:24Z,2012-12-26T03:45:49Z,144,Good branching,<p>x</p>\n"
+        .encode("latin-1"))
+    with zipfile.ZipFile(tmp_path / "Tags.csv.zip", "w") as archive:
+        archive.writestr("Tags.csv", "Id,Tag\n80,flex\n80,actionscript-3\n90,svn\n")
+    records = {r.question_id: r for r in iter_stacksample_questions(
+        tmp_path / "Questions.csv", tmp_path / "Tags.csv.zip")}
+    assert records[80].tags == ("flex", "actionscript-3")
+    assert records[80].title == "SQLStatement.execute() caf\xe9"
+    assert records[90].question_score == 144 and records[90].tags == ("svn",)
+    assert records[80].creation_date == datetime(2008, 8, 1, 13, 57, 7)
