@@ -10,7 +10,6 @@ from typing import Literal
 import dagster as dg
 
 from so_assets.embedding.encoder import EncoderConfig, TextEncoder
-
 from so_assets.stackexchange.sources import SourceKind, SourceSpec
 from so_assets.storage.question_store import QuestionStore
 
@@ -71,7 +70,7 @@ class EncoderResource(dg.ConfigurableResource):
     pooling: Literal["mean", "last_token"] = "mean"
     query_instruction: str = ""
     max_length: int = 256
-    batch_tokens: int = 16_384
+    batch_tokens: int = 4096
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     device: Literal["auto", "cpu", "cuda"] = "auto"
     padding_side: Literal["auto", "left", "right"] = "auto"

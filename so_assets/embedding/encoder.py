@@ -48,7 +48,7 @@ class EncoderConfig:
     pooling: Pooling = "mean"
     query_instruction: str = ""  # prefixed to question texts (queries), not to tags
     max_length: int = 256
-    batch_tokens: int = 16_384  # padded tokens per forward pass
+    batch_tokens: int = 4096  # padded tokens per forward pass (raise it on a GPU)
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     device: Literal["auto", "cpu", "cuda"] = "auto"
     padding_side: Literal["auto", "left", "right"] = "auto"

@@ -23,6 +23,7 @@ VARIANCE_TARGETS = (0.38, 0.50, 0.90)
 class FieldAnalysis:
     name: str
     nn_cosine: np.ndarray  # each sampled question's best cosine to another question
+    nn_question_ids: np.ndarray  # the sampled questions
     cumulative_variance: np.ndarray
     components_for: dict[float, int] = field(default_factory=dict)
 
@@ -69,7 +70,7 @@ def analyse_field(store: EmbeddingStore, kind: str, dataset: str, nn_sample: int
     cumulative = np.cumsum(pca.explained_variance_ratio_)
     reach = {t: int(np.searchsorted(cumulative, t) + 1) for t in VARIANCE_TARGETS
              if cumulative[-1] >= t}
-    return FieldAnalysis(dataset, nn, cumulative, reach)
+    return FieldAnalysis(dataset, nn, query_ids, cumulative, reach)
 
 
 def render_analysis(fields: list[FieldAnalysis], out_dir: Path) -> dict[str, Path]:

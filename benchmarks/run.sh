@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# One command for every benchmark: bash benchmarks/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh >/dev/null
+.venv/bin/pip install --quiet --disable-pip-version-check -e '.[bench]' 2>&1 \
+  | grep -v "is ignored: it is neither a file nor a directory" || true
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+.venv/bin/python benchmarks/encoding.py "$@"

@@ -1,0 +1,110 @@
+"""Embedding partitions into real HDF5 files: shapes, values, skip-once, slugs, streaming reads."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import h5py
+import numpy as np
+import pytest
+
+from so_assets.embedding.encoder import EncoderConfig
+from so_assets.embedding.question_vectors import (
+    TOKENS,
+    VECTORS,
+    QuestionTexts,
+    embed_partition,
+)
+from so_assets.embedding.tag_vectors import load_tag_vectors, update_tag_vectors
+from so_assets.stackexchange.html_text import html_to_text
+from so_assets.stackexchange.sample import SampleTransport
+from so_assets.stackexchange.sources import SourceSpec, iter_day_batches
+from so_assets.storage.embedding_store import EmbeddingStore
+
+DAYS = SampleTransport().days()[:2]
+
+
+@pytest.fixture(scope="module")
+def texts() -> dict[date, QuestionTexts]:
+    out = {}
+    for batch in iter_day_batches(SourceSpec("sample"), DAYS):
+        unique = {r.question_id: r for r in batch.records}
+        ids = sorted(unique)[:12]
+        out[batch.day] = QuestionTexts(np.array(ids), [unique[i].title for i in ids],
+                                       [html_to_text(unique[i].question_text) for i in ids])
+    return out
+
+
+def test_partition_files_have_the_design_shapes(minilm, texts, tmp_path):
+    store = EmbeddingStore(tmp_path, minilm.slug)
+    day = DAYS[0]
+    writes = embed_partition(minilm, store, day, texts[day], {VECTORS, TOKENS})
+    assert {w.status for w in writes} == {"written"}
+    with h5py.File(store.path(VECTORS, day)) as h5:
+        assert h5["title"].shape == (12, 384) and h5["body"].shape == (12, 384)
+        assert h5["title"].dtype == np.float32
+        assert h5.attrs["encoder_slug"] == minilm.slug
+        assert list(h5["question_id"][:]) == list(texts[day].question_ids)
+        expected = minilm.encode([texts[day].titles[5]], is_query=True, max_length=64).vectors
+        assert np.allclose(h5["title"][5], expected[0], atol=1e-5)
+    with h5py.File(store.path(TOKENS, day)) as h5:
+        assert h5["title"].shape == (12, 4, 384) and h5["body"].shape == (12, 32, 384)
+        assert h5["title_mask"].shape == (12, 4) and h5["body_mask"].dtype == bool
+        assert h5["body"].chunks == (1, 32, 384) and h5["body"].compression == "gzip"
+        assert h5["title_mask"][:].all()  # titles have more than 4 tokens
+
+
+def test_a_partition_is_embedded_once_per_encoder_and_content(minilm, texts, tmp_path):
+    store = EmbeddingStore(tmp_path, minilm.slug)
+    for day in DAYS:
+        embed_partition(minilm, store, day, texts[day], {VECTORS})
+    stamps = {day: store.path(VECTORS, day).stat().st_mtime_ns for day in DAYS}
+    again = embed_partition(minilm, store, DAYS[0], texts[DAYS[0]], {VECTORS})
+    assert [w.status for w in again] == ["unchanged"]
+    before = texts[DAYS[1]]
+    changed = QuestionTexts(before.question_ids, ["A new title", *before.titles[1:]],
+                            before.bodies)
+    assert [w.status for w in embed_partition(minilm, store, DAYS[1], changed, {VECTORS})] == [
+        "written"]
+    assert store.path(VECTORS, DAYS[0]).stat().st_mtime_ns == stamps[DAYS[0]]
+    assert store.path(VECTORS, DAYS[1]).stat().st_mtime_ns != stamps[DAYS[1]]
+    forced = embed_partition(minilm, store, DAYS[0], texts[DAYS[0]], {VECTORS}, force=True)
+    assert [w.status for w in forced] == ["written"]
+
+
+def test_another_encoder_writes_under_its_own_slug(minilm, texts, tmp_path):
+    other = EncoderConfig(max_length=32).slug()
+    assert other != minilm.slug
+    EmbeddingStore(tmp_path, minilm.slug)
+    embed_partition(minilm, EmbeddingStore(tmp_path, minilm.slug), DAYS[0], texts[DAYS[0]],
+                    {VECTORS})
+    assert EmbeddingStore(tmp_path, other).days(VECTORS) == []
+    assert [p.name for p in tmp_path.iterdir()] == [minilm.slug]
+
+
+def test_reader_streams_selected_ids_across_partitions(minilm, texts, tmp_path):
+    store = EmbeddingStore(tmp_path, minilm.slug)
+    for day in DAYS:
+        embed_partition(minilm, store, day, texts[day], {VECTORS})
+    wanted = [int(texts[DAYS[0]].question_ids[3]), int(texts[DAYS[1]].question_ids[0]),
+              int(texts[DAYS[1]].question_ids[7]), 1]  # 1 is nowhere
+    batches = list(store.iter_batches(VECTORS, ["title"], question_ids=wanted, batch_size=1))
+    assert [int(ids[0]) for ids, _ in batches] == sorted(wanted[:3])
+    with h5py.File(store.path(VECTORS, DAYS[1])) as h5:
+        assert np.array_equal(batches[2][1]["title"][0], h5["title"][7])
+    everything = list(store.iter_batches(VECTORS, ["body"], batch_size=5))
+    assert sum(len(ids) for ids, _ in everything) == 24
+    assert max(len(ids) for ids, _ in everything) == 5
+
+
+def test_tag_vectors_extend_without_re_embedding(minilm, tmp_path):
+    path = tmp_path / "tags.h5"
+    first, new = update_tag_vectors(minilm, path, ["python", "pandas", "c#"])
+    assert new == 3 and first.vectors.shape == (3, 384)
+    second, new = update_tag_vectors(minilm, path, ["pandas", "numpy", "python", ".net"])
+    assert new == 2 and second.tags[:3] == first.tags
+    assert np.array_equal(second.vectors[:3], first.vectors)
+    assert load_tag_vectors(path).tags == second.tags
+    assert update_tag_vectors(minilm, path, ["numpy"])[1] == 0
+    pandas = minilm.encode(["pandas"], max_length=32).vectors[0]
+    assert np.allclose(second.vectors[second.lookup()["pandas"]], pandas, atol=1e-5)
