@@ -7,6 +7,7 @@ range=$(.venv/bin/python -c "
 import json; m = json.load(open('data/sample/manifest.json'))
 print(json.dumps({'dagster/asset_partition_range_start': m['first_day'],
                   'dagster/asset_partition_range_end': m['last_day']}))")
-echo "dagster job execute -m so_assets.definitions -j stackoverflow_pipeline --tags '$range'"
-.venv/bin/dagster job execute -m so_assets.definitions -j stackoverflow_pipeline --tags "$range"
+echo "dagster job execute -m so_assets.definitions -j stackoverflow_pipeline -c data/sample/run_config.yaml --tags '$range'"
+.venv/bin/dagster job execute -m so_assets.definitions -j stackoverflow_pipeline \
+  -c data/sample/run_config.yaml --tags "$range"
 echo "Report: data/reports/eda/eda_report.md   Database: data/so_assets.duckdb"

@@ -22,6 +22,7 @@ from so_assets.defs.ingestion import (
     unique_question_ids,
 )
 from so_assets.defs.resources import default_resources
+from so_assets.defs.tagtree import tag_clustering_report, tag_labels, tag_tree
 
 defs = dg.Definitions(
     assets=[
@@ -31,6 +32,9 @@ defs = dg.Definitions(
         question_embedding_partitions,
         tag_embeddings,
         embedding_analysis,
+        tag_tree,
+        tag_labels,
+        tag_clustering_report,
     ],
     asset_checks=[raw_row_counts_match_source, unique_question_ids, no_empty_titles],
     jobs=[ingest_questions_job, stackoverflow_pipeline],

@@ -6,6 +6,7 @@ import base64
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 
@@ -17,6 +18,13 @@ def new_figure(width: float = 7.0, height: float = 4.0) -> tuple[Figure, plt.Axe
     """A figure with one axes, for one plot."""
     fig, ax = plt.subplots(figsize=(width, height), dpi=100)
     return fig, ax
+
+
+def new_figure_row(n_axes: int, width: float = 9.0, height: float = 4.0
+                   ) -> tuple[Figure, list[plt.Axes]]:
+    """A figure with ``n_axes`` axes side by side."""
+    fig, axes = plt.subplots(1, n_axes, figsize=(width, height), dpi=100)
+    return fig, list(np.atleast_1d(axes))
 
 
 def save_png(fig: Figure, path: Path) -> Path:

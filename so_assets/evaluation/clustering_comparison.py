@@ -1,0 +1,148 @@
+"""The seed's clustering comparison, measured on the same tag vectors.
+
+Recursive spherical k-means (its depth-1 clusters) against scikit-learn's KMeans, Birch,
+AgglomerativeClustering and HDBSCAN: time, peak traced memory, cosine silhouette, cluster
+sizes, share of tags in noise or singleton clusters, and example clusters. An algorithm whose
+known memory need exceeds the budget is reported as not run, with the reason.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.cluster import HDBSCAN, AgglomerativeClustering, Birch, KMeans
+from sklearn.metrics import silhouette_score
+
+from so_assets.evaluation.plots import new_figure, new_figure_row, save_png
+from so_assets.tagtree.spherical_kmeans import normalize_rows
+
+
+@dataclass
+class ClusteringResult:
+    name: str
+    labels: np.ndarray | None = None
+    seconds: float = 0.0
+    peak_mb: float = 0.0
+    skipped: str | None = None
+    silhouette: float | None = None
+    sizes: list[int] = field(default_factory=list)
+    noise_or_singleton_share: float = 0.0
+    examples: list[list[str]] = field(default_factory=list)
+
+
+def measure(name: str, run: Callable[[], np.ndarray]) -> ClusteringResult:
+    """Time and peak traced allocations of one clustering call."""
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            labels = np.asarray(run())
+    except MemoryError as exc:
+        tracemalloc.stop()
+        return ClusteringResult(name, skipped=f"ran out of memory: {exc}")
+    seconds = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return ClusteringResult(name, labels, seconds, peak / 2**20)
+
+
+def compare_clusterings(vectors: np.ndarray, tags: list[str], counts: np.ndarray,
+                        tree_labels: np.ndarray, tree_seconds: float, n_clusters: int,
+                        memory_budget_gb: float = 4.0, silhouette_sample: int = 5000,
+                        seed: int = 0) -> list[ClusteringResult]:
+    """Run every algorithm on the same unit tag vectors; ``tree_labels`` are the depth-1
+    clusters of the recursive spherical k-means, timed by the caller."""
+    x = normalize_rows(np.asarray(vectors, dtype=np.float32))
+    n = len(x)
+    pairwise_gb = n * (n - 1) / 2 * 8 / 2**30  # a condensed float64 distance matrix
+    results = [ClusteringResult("recursive spherical k-means", tree_labels, tree_seconds)]
+    results.append(measure("KMeans (Euclidean)", lambda: KMeans(
+        n_clusters, n_init=3, random_state=seed).fit_predict(x)))
+    results.append(measure("Birch", lambda: Birch(
+        n_clusters=n_clusters, threshold=0.3).fit_predict(x)))
+    if pairwise_gb > memory_budget_gb:
+        reason = (f"needs a {pairwise_gb:.1f} GiB pairwise distance matrix for {n:,} tags, "
+                  f"over the {memory_budget_gb} GiB budget")
+        results.append(ClusteringResult("AgglomerativeClustering (average, cosine)",
+                                        skipped=reason))
+        results.append(ClusteringResult("HDBSCAN", skipped=reason))
+    else:
+        results.append(measure("AgglomerativeClustering (average, cosine)", lambda:
+                               AgglomerativeClustering(n_clusters, metric="cosine",
+                                                       linkage="average").fit_predict(x)))
+        results.append(measure("HDBSCAN", lambda: HDBSCAN(
+            min_cluster_size=max(2, min(5, n // 50))).fit_predict(x)))
+    rng = np.random.default_rng(seed)
+    for result in results:
+        if result.labels is not None:
+            _describe(result, x, tags, counts, silhouette_sample, rng)
+    return results
+
+
+def _describe(result: ClusteringResult, x: np.ndarray, tags: list[str], counts: np.ndarray,
+              sample: int, rng: np.random.Generator) -> None:
+    labels = result.labels
+    clustered = labels >= 0
+    ids, sizes = np.unique(labels[clustered], return_counts=True)
+    result.sizes = sorted(sizes.tolist(), reverse=True)
+    singletons = np.isin(labels, ids[sizes == 1])
+    result.noise_or_singleton_share = float(((~clustered) | singletons).mean())
+    keep = np.flatnonzero(clustered)
+    if len(keep) > sample:
+        keep = rng.choice(keep, sample, replace=False)
+    if 2 <= len(np.unique(labels[keep])) < len(keep):
+        result.silhouette = float(silhouette_score(x[keep], labels[keep], metric="cosine"))
+    for cluster in ids[np.argsort(-sizes)][:3]:
+        members = np.flatnonzero(labels == cluster)
+        top = members[np.argsort(-counts[members])][:8]
+        result.examples.append([tags[i] for i in top])
+
+
+def render_comparison(results: list[ClusteringResult], out_dir: Path) -> dict[str, Path]:
+    """Cluster-size distributions (log scale) and a time / silhouette chart."""
+    ran = [r for r in results if r.labels is not None]
+    fig, ax = new_figure(8, 4.5)
+    ax.boxplot([r.sizes or [0] for r in ran], vert=False, tick_labels=[r.name for r in ran])
+    ax.set_xscale("log")
+    ax.set_xlabel("tags per cluster (log)")
+    ax.set_title("Cluster size distribution")
+    sizes_path = save_png(fig, out_dir / "cluster_sizes.png")
+    fig, (left, right) = new_figure_row(2)
+    names = [r.name.split(" (")[0] for r in ran]
+    left.barh(names, [r.seconds for r in ran], color="#3b75af")
+    left.set_xlabel("seconds")
+    left.set_title("Time")
+    right.barh(names, [r.silhouette or 0 for r in ran], color="#519e3e")
+    right.set_xlabel("silhouette (cosine)")
+    right.set_title("Cluster quality")
+    right.set_yticklabels([])
+    quality_path = save_png(fig, out_dir / "time_and_silhouette.png")
+    return {"cluster_sizes": sizes_path, "time_and_silhouette": quality_path}
+
+
+def comparison_markdown(results: list[ClusteringResult], n_tags: int) -> str:
+    """The comparison table and example clusters as markdown."""
+    lines = [f"Tags clustered: {n_tags:,}", "",
+             "| algorithm | clusters | seconds | peak MB (traced) | silhouette (cosine) | "
+             "median size | largest | noise or singleton |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        if r.labels is None:
+            lines.append(f"| {r.name} | not run: {r.skipped} | | | | | | |")
+            continue
+        sil = f"{r.silhouette:.3f}" if r.silhouette is not None else "n/a"
+        lines.append(f"| {r.name} | {len(r.sizes)} | {r.seconds:.2f} | {r.peak_mb:.0f} | {sil} "
+                     f"| {int(np.median(r.sizes)) if r.sizes else 0} | "
+                     f"{r.sizes[0] if r.sizes else 0} | {r.noise_or_singleton_share:.1%} |")
+    lines += ["", "Largest clusters (most frequent tags first):", ""]
+    for r in results:
+        if r.examples:
+            lines.append(f"- **{r.name}**: " + " / ".join(", ".join(e) for e in r.examples))
+    return "\n".join(lines) + "\n"

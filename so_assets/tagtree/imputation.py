@@ -1,0 +1,57 @@
+"""Orphan tags (below the frequency threshold) mapped to their nearest kept tag by cosine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from so_assets.tagtree.spherical_kmeans import normalize_rows
+
+
+@dataclass(frozen=True)
+class Imputation:
+    """Kept tags, and for each orphan its nearest kept tag and their cosine similarity."""
+
+    kept: list[str]
+    orphan_target: dict[str, str]
+    orphan_similarity: dict[str, float]
+
+    def labels_for(self, question_tags: Iterable[str], cluster_of: dict[str, int]
+                   ) -> tuple[list[str], list[int], bool]:
+        """A question's kept tags and cluster labels; orphan-only questions take their tags'
+        imputed targets (the returned flag says so). Tags never seen are ignored."""
+        tags = list(question_tags)
+        kept = [t for t in tags if t in cluster_of]
+        imputed = False
+        if not kept:
+            kept = [self.orphan_target[t] for t in tags if t in self.orphan_target]
+            imputed = bool(kept)
+        kept = list(dict.fromkeys(kept))
+        clusters = sorted({cluster_of[t] for t in kept})
+        return kept, clusters, imputed
+
+
+def impute_orphans(tags: Sequence[str], vectors: np.ndarray, counts: Sequence[int],
+                   min_tag_count: int, batch: int = 4096) -> Imputation:
+    """Split tags at ``min_tag_count`` and map each orphan to its most similar kept tag."""
+    counts = np.asarray(counts)
+    kept_index = np.flatnonzero(counts >= min_tag_count)
+    if len(kept_index) == 0:
+        raise ValueError(f"no tag is used by at least min_tag_count={min_tag_count} questions "
+                         f"(the most used has {int(counts.max()) if len(counts) else 0}); "
+                         "lower min_tag_count")
+    orphan_index = np.flatnonzero(counts < min_tag_count)
+    unit = normalize_rows(np.asarray(vectors, dtype=np.float32))
+    kept_unit = unit[kept_index]
+    targets: dict[str, str] = {}
+    similarity: dict[str, float] = {}
+    for lo in range(0, len(orphan_index), batch):
+        rows = orphan_index[lo : lo + batch]
+        sims = unit[rows] @ kept_unit.T
+        best = sims.argmax(axis=1)
+        for row, col, sim in zip(rows, best, sims[np.arange(len(rows)), best], strict=True):
+            targets[tags[row]] = tags[kept_index[col]]
+            similarity[tags[row]] = float(sim)
+    return Imputation([tags[i] for i in kept_index], targets, similarity)

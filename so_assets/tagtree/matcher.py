@@ -1,0 +1,50 @@
+"""The dual-encoder matcher: clusters ranked by cosine between a question and cluster means."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from so_assets.embedding.encoder import TextEncoder
+from so_assets.tagtree.spherical_kmeans import normalize_rows
+
+
+@dataclass
+class DualEncoderMatcher:
+    """No training: a question's score for a cluster is cos(question vector, cluster mean).
+
+    The question vector is the normalised mean of its title and body vectors.
+    """
+
+    cluster_means: np.ndarray  # [k, d] unit
+    cluster_names: list[str]
+
+    def scores(self, title_vectors: np.ndarray, body_vectors: np.ndarray) -> np.ndarray:
+        """[n, k] cosine similarities."""
+        question = normalize_rows(normalize_rows(title_vectors) + normalize_rows(body_vectors))
+        return question @ self.cluster_means.T
+
+    def top_k(self, title_vectors: np.ndarray, body_vectors: np.ndarray, k: int = 5
+              ) -> np.ndarray:
+        """[n, k] cluster indexes, best first."""
+        return np.argsort(-self.scores(title_vectors, body_vectors), axis=1)[:, :k]
+
+    def predict_text(self, encoder: TextEncoder, title: str, body: str, k: int = 5
+                     ) -> list[tuple[str, float]]:
+        """The top-``k`` clusters (named by their representative tag) for one question."""
+        title_vec = encoder.encode([title], is_query=True, max_length=64).vectors
+        body_vec = encoder.encode([body], is_query=True).vectors
+        scores = self.scores(title_vec, body_vec)[0]
+        best = np.argsort(-scores)[:k]
+        return [(self.cluster_names[i], float(scores[i])) for i in best]
+
+    def top2_confusion(self, has_tag: Sequence[bool], top2: np.ndarray, cluster: int
+                       ) -> np.ndarray:
+        """The seed's 2x2 matrix for one tag: rows = question has the tag (no, yes), columns =
+        the tag's cluster is among the top-2 clusters (no, yes)."""
+        hit = (np.asarray(top2)[:, :2] == cluster).any(axis=1)
+        actual = np.asarray(has_tag, dtype=bool)
+        return np.array([[np.sum(~actual & ~hit), np.sum(~actual & hit)],
+                         [np.sum(actual & ~hit), np.sum(actual & hit)]])
