@@ -6,4 +6,5 @@ bash scripts/setup.sh >/dev/null
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[bench]' 2>&1 \
   | grep -v "is ignored: it is neither a file nor a directory" || true
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-.venv/bin/python benchmarks/encoding.py "$@"
+.venv/bin/python benchmarks/encoding.py
+.venv/bin/python benchmarks/clustering.py

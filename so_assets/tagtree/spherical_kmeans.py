@@ -8,8 +8,8 @@ Acceleration: the "Simplified Hamerly" bounds of Schubert, Lang and Feher (2021,
 Spherical k-Means", SISAP), which keep per row a lower bound ``l`` on the similarity to its own
 centroid and an upper bound ``u`` on the similarity to any other centroid. When centroids move
 by angles θ (cos θ = p), the bounds are updated without touching the data:
-``l ← cos(arccos l + θ_own) = l·p − √(1−l²)·√(1−p²)`` and
-``u ← cos(max(0, arccos u − θ_max))``. A row whose ``l ≥ u`` cannot change cluster and is
+``l ← cos(arccos l + θ_own) = l·p - √(1-l²)·√(1-p²)`` and
+``u ← cos(max(0, arccos u - θ_max))``. A row whose ``l ≥ u`` cannot change cluster and is
 skipped; the others first get an exact ``l`` and only then, if still needed, a full row of
 similarities. Late iterations thus touch few rows.
 """
@@ -136,9 +136,11 @@ class SphericalKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _lloyd(self, x: np.ndarray, w: np.ndarray, centers: np.ndarray):
         n, k = x.shape[0], self.n_clusters
-        sims = x @ centers.T
+        labels = np.zeros(n, dtype=np.intp)
+        lower = np.zeros(n, dtype=x.dtype)
+        upper = np.zeros(n, dtype=x.dtype)
+        _reassign(x, centers, np.arange(n), labels, lower, upper)
         evaluations = n * k
-        labels, lower, upper = _top_two(sims)
         objective = -np.inf
         n_iter = 0
         for n_iter in range(1, self.max_iter + 1):  # noqa: B007 (kept after the loop)
@@ -164,18 +166,38 @@ class SphericalKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
                 upper = _rotate_upper(upper, float(moved.min()))
                 todo = np.flatnonzero(lower < upper)
                 if len(todo):
-                    lower[todo] = np.einsum("ij,ij->i", x[todo], centers[labels[todo]])
+                    lower[todo] = _own_similarity(x, centers, labels, todo)
                     evaluations += len(todo)
                     todo = todo[lower[todo] < upper[todo]]
                 if len(todo):
-                    block = x[todo] @ centers.T
+                    _reassign(x, centers, todo, labels, lower, upper)
                     evaluations += len(todo) * k
-                    labels[todo], lower[todo], upper[todo] = _top_two(block)
             else:
-                labels, lower, upper = _top_two(x @ centers.T)
+                _reassign(x, centers, np.arange(n), labels, lower, upper)
                 evaluations += n * k
-        own = np.einsum("ij,ij->i", x, centers[labels])
+        own = _own_similarity(x, centers, labels, np.arange(n))
         return labels, centers, float((w * own).sum()), n_iter, evaluations
+
+
+_CHUNK = 8192  # rows per block: memory stays O(chunk x (k + d)) beyond the data itself
+
+
+def _own_similarity(x: np.ndarray, centers: np.ndarray, labels: np.ndarray, rows: np.ndarray
+                    ) -> np.ndarray:
+    """cos(x_i, c_{label_i}) for the given rows, computed block by block."""
+    out = np.empty(len(rows), dtype=x.dtype)
+    for lo in range(0, len(rows), _CHUNK):
+        block = rows[lo : lo + _CHUNK]
+        out[lo : lo + _CHUNK] = np.einsum("ij,ij->i", x[block], centers[labels[block]])
+    return out
+
+
+def _reassign(x: np.ndarray, centers: np.ndarray, rows: np.ndarray, labels: np.ndarray,
+              lower: np.ndarray, upper: np.ndarray) -> None:
+    """Exact best and second-best centroid of the given rows, in place, block by block."""
+    for lo in range(0, len(rows), _CHUNK):
+        block = rows[lo : lo + _CHUNK]
+        labels[block], lower[block], upper[block] = _top_two(x[block] @ centers.T)
 
 
 def _top_two(sims: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -199,7 +221,7 @@ def _rotate_lower(lower: np.ndarray, moved: np.ndarray) -> np.ndarray:
 
 
 def _rotate_upper(upper: np.ndarray, moved: float) -> np.ndarray:
-    """cos(max(0, arccos(u) − θ)): the most similarity to any centroid that rotated by ≤ θ."""
+    """cos(max(0, arccos(u) - θ)): the most similarity to any centroid that rotated by ≤ θ."""
     upper = np.clip(upper, -1.0, 1.0)
     value = upper * moved + np.sqrt((1 - upper**2) * (1 - moved**2))
     return np.where(np.arccos(upper) <= np.arccos(moved), 1.0, value)

@@ -129,7 +129,8 @@ def test_dagster_cli_runs_the_pipeline(tmp_path):
     dagster = Path(sys.executable).with_name("dagster")
     done = subprocess.run(
         [str(dagster), "job", "execute", "-m", "so_assets.definitions", "-j",
-         "stackoverflow_pipeline", "--tags", json.dumps(RANGE)],
+         "stackoverflow_pipeline", "-c", "data/sample/run_config.yaml",
+         "--tags", json.dumps(RANGE)],
         cwd=repo, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "RUN_SUCCESS" in done.stderr + done.stdout
