@@ -70,6 +70,7 @@ class EncoderResource(dg.ConfigurableResource):
     pooling: Literal["mean", "last_token"] = "mean"
     query_instruction: str = ""
     max_length: int = 256
+    title_max_length: int = 64
     batch_tokens: int = 4096
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     device: Literal["auto", "cpu", "cuda"] = "auto"

@@ -167,7 +167,7 @@ def tag_clustering_report(context: dg.AssetExecutionContext, storage: StorageRes
 
 def _matcher_section(store, storage: StorageResource, encoder: EncoderResource) -> str:
     names, means = read_cluster_means(store)
-    matcher = DualEncoderMatcher(np.asarray(means, dtype=np.float32), names)
+    matcher = DualEncoderMatcher.from_means(names, means)
     with store.connect(read_only=True) as con:
         labels = dict(con.execute("SELECT question_id, cluster_labels FROM tag_labels "
                                   "WHERE len(cluster_labels) > 0").fetchall())

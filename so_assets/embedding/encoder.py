@@ -47,7 +47,8 @@ class EncoderConfig:
     model: str = ""  # local path or model id; "" = the packaged all-MiniLM-L6-v2
     pooling: Pooling = "mean"
     query_instruction: str = ""  # prefixed to question texts (queries), not to tags
-    max_length: int = 256
+    max_length: int = 256  # body tokens
+    title_max_length: int = 64
     batch_tokens: int = 4096  # padded tokens per forward pass (raise it on a GPU)
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     device: Literal["auto", "cpu", "cuda"] = "auto"

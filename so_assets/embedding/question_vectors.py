@@ -16,7 +16,6 @@ VECTORS = "question_embeddings"
 TOKENS = "question_token_embeddings"
 TITLE_SEGMENTS = 4
 BODY_SEGMENTS = 32
-TITLE_MAX_TOKENS = 64
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,8 @@ def embed_partition(encoder: TextEncoder, store: EmbeddingStore, day: date,
     if not todo:
         return results
     with_tokens = TOKENS in todo
-    title = encoder.encode(texts.titles, is_query=True, max_length=TITLE_MAX_TOKENS,
+    title = encoder.encode(texts.titles, is_query=True,
+                           max_length=encoder.config.title_max_length,
                            segments=TITLE_SEGMENTS if with_tokens else 0, label=f"{day} titles")
     body = encoder.encode(texts.bodies, is_query=True,
                           segments=BODY_SEGMENTS if with_tokens else 0, label=f"{day} bodies")

@@ -21,6 +21,12 @@ class DualEncoderMatcher:
     cluster_means: np.ndarray  # [k, d] unit
     cluster_names: list[str]
 
+    @classmethod
+    def from_means(cls, names: Sequence[str], means: Sequence[Sequence[float]]
+                   ) -> DualEncoderMatcher:
+        """A matcher over the depth-1 clusters, e.g. from ``read_cluster_means(store)``."""
+        return cls(normalize_rows(np.asarray(means, dtype=np.float32)), list(names))
+
     def scores(self, title_vectors: np.ndarray, body_vectors: np.ndarray) -> np.ndarray:
         """[n, k] cosine similarities."""
         question = normalize_rows(normalize_rows(title_vectors) + normalize_rows(body_vectors))
@@ -34,7 +40,8 @@ class DualEncoderMatcher:
     def predict_text(self, encoder: TextEncoder, title: str, body: str, k: int = 5
                      ) -> list[tuple[str, float]]:
         """The top-``k`` clusters (named by their representative tag) for one question."""
-        title_vec = encoder.encode([title], is_query=True, max_length=64).vectors
+        title_vec = encoder.encode([title], is_query=True,
+                                   max_length=encoder.config.title_max_length).vectors
         body_vec = encoder.encode([body], is_query=True).vectors
         scores = self.scores(title_vec, body_vec)[0]
         best = np.argsort(-scores)[:k]

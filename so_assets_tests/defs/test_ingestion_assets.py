@@ -120,6 +120,15 @@ def test_definitions_name_the_design_assets_and_share_one_duckdb_pool():
         assert project_defs.resolve_assets_def(name).node_def.pool == "duckdb"
 
 
+def test_dagster_definitions_validate():
+    repo = Path(__file__).resolve().parents[2]
+    dagster = Path(sys.executable).with_name("dagster")
+    done = subprocess.run([str(dagster), "definitions", "validate", "-m", "so_assets.definitions"],
+                          cwd=repo, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Validation successful" in done.stderr + done.stdout
+
+
 def test_dagster_cli_runs_the_pipeline(tmp_path):
     home = tmp_path / "dagster_home"
     home.mkdir()

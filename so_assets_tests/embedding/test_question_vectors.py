@@ -45,7 +45,8 @@ def test_partition_files_have_the_design_shapes(minilm, texts, tmp_path):
         assert h5["title"].dtype == np.float32
         assert h5.attrs["encoder_slug"] == minilm.slug
         assert list(h5["question_id"][:]) == list(texts[day].question_ids)
-        expected = minilm.encode([texts[day].titles[5]], is_query=True, max_length=64).vectors
+        expected = minilm.encode([texts[day].titles[5]], is_query=True,
+                                 max_length=minilm.config.title_max_length).vectors
         assert np.allclose(h5["title"][5], expected[0], atol=1e-5)
     with h5py.File(store.path(TOKENS, day)) as h5:
         assert h5["title"].shape == (12, 4, 384) and h5["body"].shape == (12, 32, 384)
