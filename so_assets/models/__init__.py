@@ -1,0 +1,1 @@
+"""Tag predictors: data, losses, networks, trainer, thresholds, artifacts and the registry."""

@@ -1,0 +1,59 @@
+"""Model folders published atomically: ``<models>/<name>/<version>/`` and a ``current`` link.
+
+A model is built in a fresh version folder; only when it is complete does the ``current``
+symlink move to it (``os.replace`` of a link is atomic). A run killed half-way leaves an
+unfinished version folder that nothing points at, and the previous model in service.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+CURRENT = "current"
+
+
+def new_version_dir(models_dir: Path, name: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = models_dir / name / f"v{stamp}-{os.getpid()}"
+    path.mkdir(parents=True)
+    return path
+
+
+def publish(version_dir: Path, keep: int = 2) -> Path:
+    """Point ``current`` at ``version_dir``, then prune older versions (keeping ``keep``)."""
+    model_dir = version_dir.parent
+    link = model_dir / CURRENT
+    tmp = model_dir / f".{CURRENT}.{os.getpid()}.tmp"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(version_dir.name)
+    os.replace(tmp, link)
+    versions = sorted(p for p in model_dir.iterdir() if p.is_dir() and not p.is_symlink()
+                      and p.name.startswith("v"))
+    for old in versions[: max(0, len(versions) - keep)]:
+        if old.resolve() != version_dir.resolve():
+            shutil.rmtree(old, ignore_errors=True)
+    return link
+
+
+def current_dir(models_dir: Path, name: str) -> Path:
+    """The published version of a model; an error naming the model when there is none."""
+    link = models_dir / name / CURRENT
+    if not link.exists():
+        raise FileNotFoundError(f"no trained model {name!r} under {models_dir}: materialize "
+                                f"tag_model_{name}")
+    return link.resolve()
+
+
+def read_metrics(models_dir: Path, name: str) -> dict:
+    return json.loads((current_dir(models_dir, name) / "metrics.json").read_text())
+
+
+def published_models(models_dir: Path) -> list[str]:
+    if not models_dir.is_dir():
+        return []
+    return sorted(p.name for p in models_dir.iterdir() if (p / CURRENT).exists())

@@ -1,0 +1,57 @@
+"""XGBoost as the seed set it up: single-label multiclass on the majority-vote cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import xgboost as xgb
+
+from so_assets.models.base import Inputs, Predictor, TrainingData
+
+
+class XGBoostMulticlass(Predictor):
+    """``multi:softprob`` on [title, body] vectors; ``hist`` trees, on CUDA when present.
+
+    Its class probabilities rank every cluster, so the multi-label decision is a threshold on
+    them (top cluster always kept).
+    """
+
+    family = "xgboost"
+
+    def fit(self, data: TrainingData) -> None:
+        p = self.params
+        target = data.train.majority_cluster()
+        self.classes_ = np.unique(target)  # xgboost wants classes 0..m-1
+        remap = {c: i for i, c in enumerate(self.classes_)}
+        self.model = xgb.XGBClassifier(
+            n_estimators=p.get("n_estimators", 300), max_depth=p.get("max_depth", 6),
+            learning_rate=p.get("learning_rate", 0.1), subsample=0.8, colsample_bytree=0.5,
+            tree_method="hist", device="cuda" if torch.cuda.is_available() else "cpu",
+            early_stopping_rounds=20, eval_metric="mlogloss", n_jobs=p.get("n_jobs", 0))
+        valid = np.isin(data.validation.majority_cluster(), self.classes_)
+        val_target = np.array([remap[c] for c in data.validation.majority_cluster()[valid]])
+        x_val = self._x(data.inputs(data.validation))[valid]
+        self.model.fit(self._x(data.inputs(data.train)), np.array([remap[c] for c in target]),
+                       eval_set=[(x_val, val_target)] if len(val_target) else None,
+                       verbose=False)
+
+    @staticmethod
+    def _x(inputs: Inputs) -> np.ndarray:
+        return np.hstack([inputs.title_vectors, inputs.body_vectors])
+
+    def cluster_scores(self, inputs: Inputs) -> np.ndarray:
+        out = np.zeros((len(inputs), self.labels.n_clusters), dtype=np.float32)
+        if len(inputs):
+            out[:, self.classes_] = self.model.predict_proba(self._x(inputs))
+        return out
+
+    def save_state(self, directory: Path) -> None:
+        self.model.save_model(directory / "model.ubj")
+        np.save(directory / "classes.npy", self.classes_)
+
+    def load_state(self, directory: Path) -> None:
+        self.model = xgb.XGBClassifier()
+        self.model.load_model(directory / "model.ubj")
+        self.classes_ = np.load(directory / "classes.npy")

@@ -1,0 +1,44 @@
+"""Stable train / validation / test assignment of questions.
+
+A question's split is a function of its content group only: questions with the same normalised
+title and body text form one group keyed by the group's smallest id, and md5 of that key
+picks the split. Adding partitions never moves a question, and duplicates never straddle.
+"""
+
+from __future__ import annotations
+
+from so_assets.storage.question_store import QuestionStore
+
+SPLITS_TABLE = "dataset_splits"
+
+_ASSIGN = """
+CREATE OR REPLACE TABLE dataset_splits AS
+WITH grouped AS (
+    SELECT question_id,
+           min(question_id) OVER (PARTITION BY md5(lower(trim(title)) || '\x1f' ||
+                                                lower(trim(body_text)))) AS group_key
+    FROM questions
+), bucketed AS (
+    SELECT question_id, group_key,
+           ('0x' || substr(md5(group_key::VARCHAR), 1, 8))::BIGINT % 100 AS bucket
+    FROM grouped
+)
+SELECT question_id, group_key,
+       CASE WHEN bucket < $train THEN 'train'
+            WHEN bucket < $train + $validation THEN 'validation'
+            ELSE 'test' END AS split
+FROM bucketed
+"""
+
+
+def assign_splits(store: QuestionStore, train_percent: int = 80,
+                  validation_percent: int = 10) -> dict[str, int]:
+    """Rewrite ``dataset_splits``; returns questions per split."""
+    if train_percent + validation_percent >= 100:
+        raise ValueError("train and validation percentages must leave room for a test split")
+    with store.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(_ASSIGN, {"train": train_percent, "validation": validation_percent})
+        con.execute("COMMIT")
+        return dict(con.execute("SELECT split, count(*) FROM dataset_splits GROUP BY 1"
+                                ).fetchall())
