@@ -21,6 +21,7 @@ from so_assets.defs.ingestion import (
     raw_row_counts_match_source,
     unique_question_ids,
 )
+from so_assets.defs.models import MODEL_ASSETS, dataset_splits, tag_evaluation_report
 from so_assets.defs.resources import default_resources
 from so_assets.defs.tagtree import tag_clustering_report, tag_labels, tag_tree
 
@@ -35,8 +36,16 @@ defs = dg.Definitions(
         tag_tree,
         tag_labels,
         tag_clustering_report,
+        dataset_splits,
+        *(asset for asset, _ in MODEL_ASSETS),
+        tag_evaluation_report,
     ],
-    asset_checks=[raw_row_counts_match_source, unique_question_ids, no_empty_titles],
+    asset_checks=[
+        raw_row_counts_match_source,
+        unique_question_ids,
+        no_empty_titles,
+        *(check for _, check in MODEL_ASSETS),
+    ],
     jobs=[ingest_questions_job, stackoverflow_pipeline],
     schedules=[daily_question_refresh],
     resources=default_resources(),

@@ -35,6 +35,10 @@ class StorageResource(dg.ConfigurableResource):
     def embeddings_dir(self) -> Path:
         return self.root / "embeddings"
 
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "models"
+
     def question_store(self) -> QuestionStore:
         return QuestionStore(self.duckdb_path)
 

@@ -27,9 +27,9 @@ class XGBoostMulticlass(Predictor):
         remap = {c: i for i, c in enumerate(self.classes_)}
         self.model = xgb.XGBClassifier(
             n_estimators=p.get("n_estimators", 300), max_depth=p.get("max_depth", 6),
-            learning_rate=p.get("learning_rate", 0.1), subsample=0.8, colsample_bytree=0.5,
-            tree_method="hist", device="cuda" if torch.cuda.is_available() else "cpu",
-            early_stopping_rounds=20, eval_metric="mlogloss", n_jobs=p.get("n_jobs", 0))
+            learning_rate=p.get("learning_rate", 0.1), subsample=0.8, colsample_bytree=0.3,
+            max_bin=64, tree_method="hist", device="cuda" if torch.cuda.is_available() else "cpu",
+            early_stopping_rounds=15, eval_metric="mlogloss", n_jobs=p.get("n_jobs", 0))
         valid = np.isin(data.validation.majority_cluster(), self.classes_)
         val_target = np.array([remap[c] for c in data.validation.majority_cluster()[valid]])
         x_val = self._x(data.inputs(data.validation))[valid]

@@ -74,7 +74,8 @@ class TorchDense(Predictor):
                              validation_scores, data.validation.clusters, checkpoint, log)
 
     @torch.inference_mode()
-    def _scores(self, model, inputs: Inputs, device=torch.device("cpu")) -> np.ndarray:
+    def _scores(self, model, inputs: Inputs, device: torch.device | None = None) -> np.ndarray:
+        device = device or torch.device("cpu")
         out = []
         for lo in range(0, len(inputs), 1024):
             title = torch.from_numpy(inputs.title_vectors[lo : lo + 1024]).to(device)
@@ -132,7 +133,8 @@ class Hierarchical(Predictor):
                              validation_scores, data.validation.clusters, checkpoint, log)
 
     @torch.inference_mode()
-    def _scores(self, model, inputs: Inputs, device=torch.device("cpu")):
+    def _scores(self, model, inputs: Inputs, device: torch.device | None = None):
+        device = device or torch.device("cpu")
         clusters, tags = [], []
         for lo in range(0, len(inputs), 1024):
             title = torch.from_numpy(inputs.title_vectors[lo : lo + 1024]).to(device)

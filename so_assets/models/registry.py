@@ -35,7 +35,7 @@ MODEL_SPECS: tuple[ModelSpec, ...] = (
               {"C": 4.0}),
     ModelSpec("xgboost", "xgboost",
               "XGBoost multiclass on the majority-vote cluster, title + body vectors",
-              {"n_estimators": 300, "max_depth": 6, "learning_rate": 0.1}),
+              {"n_estimators": 150, "max_depth": 4, "learning_rate": 0.2}),
     ModelSpec("dual_encoder", "dual_encoder",
               "no training: cosine of the question to cluster means and tag vectors"),
     ModelSpec("mlp", "torch_dense", "MLP on [title, body] vectors, BCE with class weights",

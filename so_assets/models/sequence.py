@@ -48,7 +48,8 @@ class SequenceModel(Predictor):
                              validation_scores, data.validation.clusters, checkpoint, log)
 
     @torch.inference_mode()
-    def _scores(self, model, inputs: Inputs, device=torch.device("cpu")) -> np.ndarray:
+    def _scores(self, model, inputs: Inputs, device: torch.device | None = None) -> np.ndarray:
+        device = device or torch.device("cpu")
         tokens = inputs.tokens
         out = []
         for lo in range(0, len(inputs), 256):

@@ -12,6 +12,7 @@ import numpy as np
 
 from so_assets.evaluation.plots import new_figure, save_png
 from so_assets.evaluation.tag_metrics import multilabel_metrics
+from so_assets.evaluation.tag_report import most_frequent_baseline
 from so_assets.models.artifacts import new_version_dir, publish
 from so_assets.models.base import Predictor, TrainingData
 from so_assets.models.registry import ModelSpec
@@ -25,8 +26,13 @@ def peak_rss_mb() -> float:
 
 
 def train_and_publish(spec: ModelSpec, data: TrainingData, models_dir: Path,
-                      log: logging.Logger | None = None) -> tuple[Predictor, dict]:
-    """Fit, calibrate on validation, save into a new version folder, then publish it."""
+                      encoder_config: dict | None = None, log: logging.Logger | None = None
+                      ) -> tuple[Predictor, dict]:
+    """Fit, calibrate on validation, save into a new version folder, then publish it.
+
+    ``encoder_config`` (the encoder the features came from) is saved beside the model so that
+    prediction on new text embeds it the same way.
+    """
     log = log or logging.getLogger(__name__)
     version = new_version_dir(models_dir, spec.name)
     predictor = spec.build(data.labels)
@@ -43,12 +49,15 @@ def train_and_publish(spec: ModelSpec, data: TrainingData, models_dir: Path,
     predictor.calibrate(inputs, data.validation)
     scores, predicted = predictor.predict_clusters(inputs)
     validation = multilabel_metrics(data.validation.clusters, scores, predicted)
+    baseline_scores, baseline_predicted = most_frequent_baseline(data.train, data.validation)
+    baseline = multilabel_metrics(data.validation.clusters, baseline_scores, baseline_predicted)
     metrics = {
         "name": spec.name, "family": spec.family, "description": spec.description,
         "params": spec.params, "train_questions": len(data.train),
         "validation_questions": len(data.validation), "train_seconds": train_seconds,
         "peak_rss_mb": peak_rss_mb(), "threshold_rule": predictor.threshold_rule,
         "validation": validation, "history": history,
+        "baseline_validation_micro_f1": baseline["micro_f1"],
     }
     tag_scores = predictor.tag_scores(inputs)
     if tag_scores is not None:
@@ -57,6 +66,7 @@ def train_and_publish(spec: ModelSpec, data: TrainingData, models_dir: Path,
             apply_thresholds(tag_scores, predictor.tag_thresholds))
     predictor.save(version)
     (version / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    (version / "encoder.json").write_text(json.dumps(encoder_config or {}, indent=1))
     if history:
         plot_history(history, spec.name, version / "training_curve.png")
     publish(version)

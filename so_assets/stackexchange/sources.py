@@ -70,6 +70,43 @@ def iter_day_batches(spec: SourceSpec, days: Sequence[date],
         yield from _file_batches(spec, days, log)
 
 
+@dataclass(frozen=True)
+class DatasetSummary:
+    """What a file holds: its creation-day range, question count and tag frequencies."""
+
+    first_day: date
+    last_day: date
+    questions: int
+    tag_counts: dict[str, int]
+
+
+def summarize(spec: SourceSpec) -> DatasetSummary:
+    """One streaming pass over a file source (or the sample) to size an offline evaluation."""
+    if spec.kind == "api":
+        raise ValueError("the live API has no fixed extent to summarize")
+    if spec.kind == "sample":
+        sample_dir = Path(spec.path) if spec.path else DEFAULT_SAMPLE_DIR
+        days = SampleTransport(sample_dir).days()
+        records = (r for b in iter_day_batches(spec, days) for r in b.records)
+    else:
+        records = _file_records(spec, datetime.min, datetime.max)
+    counts: dict[str, int] = {}
+    seen: set[int] = set()
+    first = last = None
+    for record in records:
+        if record.question_id in seen:
+            continue
+        seen.add(record.question_id)
+        day = record.creation_day
+        first = day if first is None or day < first else first
+        last = day if last is None or day > last else last
+        for tag in record.tags:
+            counts[tag] = counts.get(tag, 0) + 1
+    if first is None or last is None:
+        raise ValueError(f"{spec.path or spec.kind}: no questions found")
+    return DatasetSummary(first, last, len(seen), counts)
+
+
 def make_client(spec: SourceSpec, log: logging.Logger | None = None) -> StackExchangeClient:
     """The API client for ``sample`` (answering from files) or ``api`` (over HTTP)."""
     if spec.kind == "sample":

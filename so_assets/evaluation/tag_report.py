@@ -1,0 +1,208 @@
+"""The tag evaluation report: every model on the same test split, as tables and plots."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from so_assets.evaluation.plots import new_figure, new_figure_row, save_png
+from so_assets.evaluation.tag_metrics import (
+    frequency_buckets,
+    multilabel_metrics,
+    per_label_table,
+)
+from so_assets.models.base import Inputs, Predictor
+from so_assets.models.data import SplitData
+from so_assets.models.thresholds import apply_thresholds
+
+# Published by the reference project (100 clusters of StackOverflow tags, 100,000 questions,
+# its own encoder): other data, other encoder; shown for orientation only.
+REFERENCE_RESULTS = (
+    ("XGBoost, body embeddings, multiclass (599 min)", "weighted F1 0.688"),
+    ("MLP, BCE", "weighted F1 0.679"),
+    ("DSF, multi-head self-attention, ASL", "weighted F1 0.711"),
+    ("DSF, cross-attention, ASL, mixup, OneCycleLR, tuned threshold",
+     "weighted F1 0.7196, micro F1 0.7253"),
+    ("sequence-aware DSF (32 body tokens), focal loss", "micro F1 0.644"),
+    ("TF-IDF linear (other seed, 16 to 104 tags)", "micro F1 0.76 to 0.83"),
+)
+SUMMARY_COLUMNS = ("micro_f1", "macro_f1", "weighted_f1", "samples_f1", "micro_precision",
+                   "micro_recall", "hamming_loss", "P@1", "P@3", "P@5", "R@5", "nDCG@5",
+                   "recall_head", "recall_torso", "recall_tail", "labels_ever_predicted")
+
+
+@dataclass
+class ModelResult:
+    name: str
+    metrics: dict[str, float]
+    scores: np.ndarray
+    predicted: np.ndarray
+    threshold_rule: str
+    train_seconds: float
+    peak_rss_mb: float
+    questions_per_second: float
+    tag_metrics: dict[str, float] = field(default_factory=dict)
+
+
+def most_frequent_baseline(train: SplitData, test: SplitData) -> tuple[np.ndarray, np.ndarray]:
+    """Scores = training frequency; predicts the m most frequent clusters, m = the mean label
+    count of a training question (rounded, at least 1)."""
+    frequency = train.clusters.mean(0)
+    scores = np.tile(frequency, (len(test), 1)).astype(np.float32)
+    m = max(1, round(float(train.clusters.sum(1).mean())))
+    predicted = np.zeros_like(scores, dtype=bool)
+    predicted[:, np.argsort(-frequency)[:m]] = True
+    return scores, predicted
+
+
+def evaluate_model(name: str, predictor: Predictor, inputs: Inputs, test: SplitData,
+                   buckets: dict[str, np.ndarray], train_seconds: float, peak_rss_mb: float
+                   ) -> ModelResult:
+    started = time.perf_counter()
+    scores, predicted = predictor.predict_clusters(inputs)
+    throughput = len(test) / max(time.perf_counter() - started, 1e-9)
+    result = ModelResult(name, multilabel_metrics(test.clusters, scores, predicted, buckets),
+                         scores, predicted, predictor.threshold_rule, train_seconds,
+                         peak_rss_mb, throughput)
+    tag_scores = predictor.tag_scores(inputs)
+    if tag_scores is not None:
+        result.tag_metrics = multilabel_metrics(
+            test.tags, tag_scores, apply_thresholds(tag_scores, predictor.tag_thresholds))
+    return result
+
+
+def confusion_matrix(truth: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    """Rows: majority-vote true cluster; columns: the model's top cluster."""
+    matrix = np.zeros((k, k), dtype=np.int64)
+    np.add.at(matrix, (truth.argmax(1), scores.argmax(1)), 1)
+    return matrix
+
+
+def render_report(results: list[ModelResult], test: SplitData, train: SplitData,
+                  cluster_names: list[str], out_dir: Path, multiclass: str = "xgboost"
+                  ) -> tuple[str, dict[str, Path]]:
+    """Write the plots; return the report's markdown (images referenced by file name)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ranked = sorted(results, key=lambda r: -r.metrics["micro_f1"])
+    plots = {"f1_by_model": _plot_f1(ranked, out_dir / "f1_by_model.png"),
+             "precision_at_k": _plot_ranking(ranked, out_dir / "precision_at_k.png"),
+             "recall_by_frequency": _plot_buckets(ranked, out_dir / "recall_by_frequency.png")}
+    best = next(r for r in ranked if r.name != "most_frequent_baseline")
+    plots["per_label_f1"] = _plot_per_label(best, test, cluster_names,
+                                            out_dir / "per_label_f1.png")
+    confusion_model = next((r for r in results if r.name == multiclass), None)
+    if confusion_model is not None:
+        plots["confusion_matrix"] = _plot_confusion(
+            confusion_matrix(test.clusters, confusion_model.scores, len(cluster_names)),
+            cluster_names, multiclass, out_dir / "confusion_matrix.png")
+    lines = [
+        "# Tag prediction: evaluation on the test split", "",
+        f"Every model on the same {len(test):,} test questions (trained on {len(train):,}); "
+        f"{len(cluster_names)} label clusters. Best on micro-F1: **{best.name}**.", "",
+        "| model | " + " | ".join(SUMMARY_COLUMNS) + " | threshold rule | train s | "
+        "predict q/s | peak RSS MB |",
+        "|---|" + "---|" * (len(SUMMARY_COLUMNS) + 4),
+    ]
+    for r in ranked:
+        values = " | ".join(f"{r.metrics.get(c, float('nan')):.3f}" for c in SUMMARY_COLUMNS)
+        lines.append(f"| {r.name} | {values} | {r.threshold_rule} | {r.train_seconds:.1f} | "
+                     f"{r.questions_per_second:,.0f} | {r.peak_rss_mb:,.0f} |")
+    tagged = [r for r in ranked if r.tag_metrics]
+    if tagged:
+        lines += ["", "## Kept-tag level (models that also predict tags)", "",
+                  "| model | micro_f1 | macro_f1 | weighted_f1 | P@1 | P@5 | R@5 |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in tagged:
+            m = r.tag_metrics
+            lines.append(f"| {r.name} | {m['micro_f1']:.3f} | {m['macro_f1']:.3f} | "
+                         f"{m['weighted_f1']:.3f} | {m.get('P@1', 0):.3f} | "
+                         f"{m.get('P@5', 0):.3f} | {m.get('R@5', 0):.3f} |")
+    lines += ["", "## Plots", ""] + [f"![{n}]({p.name})" for n, p in plots.items()]
+    lines += ["", f"## Per-label precision, recall and F1 ({best.name})", "",
+              "| cluster | support | precision | recall | F1 |", "|---|---|---|---|---|"]
+    for row in per_label_table(test.clusters, best.predicted, cluster_names):
+        lines.append(f"| {row['label']} | {row['support']} | {row['precision']:.3f} | "
+                     f"{row['recall']:.3f} | {row['f1']:.3f} |")
+    lines += ["", "## The reference project's published numbers (theirs, not ours)", "",
+              "Other data (100,000 StackOverflow questions, 100 clusters) and another encoder: "
+              "for orientation, not comparison.", "", "| their model | their result |",
+              "|---|---|"]
+    lines += [f"| {model} | {value} |" for model, value in REFERENCE_RESULTS]
+    lines += ["", "Frequency buckets: clusters ranked by training frequency; head, torso and "
+              "tail each hold about a third of the training label occurrences."]
+    return "\n".join(lines) + "\n", plots
+
+
+def _plot_f1(ranked: list[ModelResult], path: Path) -> Path:
+    fig, ax = new_figure(9, 4.5)
+    names = [r.name for r in ranked]
+    x = np.arange(len(names))
+    for i, metric in enumerate(("micro_f1", "macro_f1", "weighted_f1", "samples_f1")):
+        ax.bar(x + (i - 1.5) * 0.2, [r.metrics[metric] for r in ranked], 0.2, label=metric)
+    ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_title("F1 on the test split")
+    ax.legend(fontsize=8, ncol=4)
+    return save_png(fig, path)
+
+
+def _plot_ranking(ranked: list[ModelResult], path: Path) -> Path:
+    fig, ax = new_figure()
+    for r in ranked:
+        ax.plot([1, 3, 5], [r.metrics.get(f"P@{k}", np.nan) for k in (1, 3, 5)], marker="o",
+                label=r.name)
+    ax.set_xticks([1, 3, 5])
+    ax.set_xlabel("k")
+    ax.set_ylabel("precision@k")
+    ax.set_title("Ranking quality")
+    ax.legend(fontsize=7)
+    return save_png(fig, path)
+
+
+def _plot_buckets(ranked: list[ModelResult], path: Path) -> Path:
+    fig, ax = new_figure(9, 4)
+    x = np.arange(len(ranked))
+    for i, bucket in enumerate(("head", "torso", "tail")):
+        ax.bar(x + (i - 1) * 0.27, [r.metrics.get(f"recall_{bucket}", 0) for r in ranked],
+               0.27, label=bucket)
+    ax.set_xticks(x, [r.name for r in ranked], rotation=30, ha="right", fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("recall")
+    ax.set_title("Recall by label frequency")
+    ax.legend(fontsize=8)
+    return save_png(fig, path)
+
+
+def _plot_per_label(result: ModelResult, test: SplitData, names: list[str], path: Path
+                    ) -> Path:
+    rows = sorted(per_label_table(test.clusters, result.predicted, names),
+                  key=lambda r: -r["support"])[:40]
+    fig, ax = new_figure(9, 5)
+    ax.bar(range(len(rows)), [r["f1"] for r in rows], color="#3b75af")
+    ax.set_xticks(range(len(rows)), [r["label"] for r in rows], rotation=60, ha="right",
+                  fontsize=7)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("F1")
+    ax.set_title(f"{result.name}: F1 of the {len(rows)} most frequent clusters")
+    return save_png(fig, path)
+
+
+def _plot_confusion(matrix: np.ndarray, names: list[str], model: str, path: Path) -> Path:
+    fig, (ax,) = new_figure_row(1, 8, 7)
+    normalised = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
+    image = ax.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
+    if len(names) <= 30:
+        ax.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
+        ax.set_yticks(range(len(names)), names, fontsize=7)
+    ax.set_xlabel("predicted top cluster")
+    ax.set_ylabel("majority-vote true cluster")
+    ax.set_title(f"{model}: confusion matrix (row-normalised)")
+    fig.colorbar(image, ax=ax, fraction=0.046)
+    return save_png(fig, path)
+
+
+def bucket_labels(train: SplitData) -> dict[str, np.ndarray]:
+    return frequency_buckets(train.clusters)
