@@ -9,12 +9,13 @@ from pathlib import Path
 import dagster as dg
 
 from so_assets.defs.automation import RANGE_END_TAG, RANGE_START_TAG
+from so_assets.defs.partitions import FIRST_DAY
 from so_assets.defs.resources import EncoderResource, QuestionSourceResource, StorageResource
 from so_assets.models.training import peak_rss_mb
 from so_assets.stackexchange.sources import SourceSpec, summarize
 
 log = logging.getLogger(__name__)
-PLAIN_CSV_DAY = "2000-01-01"  # plain CSVs have no dates: all their questions share this day
+PLAIN_CSV_DAY = FIRST_DAY  # plain CSVs have no dates: they are filed under the first partition
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,9 @@ def evaluate_dataset(dataset: Path, source_kind: str, out_dir: Path, *, site: st
     resources = {"storage": StorageResource(data_dir=str(out_dir)),
                  "source": QuestionSourceResource(**spec_args),
                  "encoder": EncoderResource()}
-    definitions = dg.Definitions.merge(project_defs, dg.Definitions(resources=resources))
+    definitions = dg.Definitions(assets=project_defs.assets,
+                                 asset_checks=project_defs.asset_checks,
+                                 jobs=project_defs.jobs, resources=resources)
     job = definitions.resolve_job_def("stackoverflow_pipeline")
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(

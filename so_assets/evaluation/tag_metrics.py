@@ -28,10 +28,10 @@ def frequency_buckets(train_truth: np.ndarray) -> dict[str, np.ndarray]:
     all label occurrences."""
     counts = train_truth.sum(0)
     order = np.argsort(-counts, kind="stable")
-    share = np.cumsum(counts[order]) / max(counts.sum(), 1)
-    return {"head": order[share <= 1 / 3 + 1e-9],
-            "torso": order[(share > 1 / 3 + 1e-9) & (share <= 2 / 3 + 1e-9)],
-            "tail": order[share > 2 / 3 + 1e-9]}
+    before = (np.cumsum(counts[order]) - counts[order]) / max(counts.sum(), 1)
+    return {"head": order[before < 1 / 3],
+            "torso": order[(before >= 1 / 3) & (before < 2 / 3)],
+            "tail": order[before >= 2 / 3]}
 
 
 def multilabel_metrics(truth: np.ndarray, scores: np.ndarray, predicted: np.ndarray,

@@ -54,4 +54,5 @@ class FocalLoss(nn.Module):
 def positive_weights(labels: torch.Tensor, cap: float = 50.0) -> torch.Tensor:
     """negatives / positives per label, capped; labels never positive get the cap."""
     positives = labels.sum(0)
-    return ((len(labels) - positives) / positives.clamp(min=1)).clamp(max=cap)
+    ratio = ((len(labels) - positives) / positives.clamp(min=1)).clamp(max=cap)
+    return torch.where(positives > 0, ratio, torch.full_like(ratio, cap))

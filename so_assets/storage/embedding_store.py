@@ -96,6 +96,14 @@ class EmbeddingStore:
                         yield ids[lo:hi], {n: h5[n][lo:hi] for n in names}
                     continue
                 rows = np.flatnonzero(np.isin(ids, wanted))
-                for lo in range(0, len(rows), batch_size):
-                    pick = rows[lo : lo + batch_size]
-                    yield ids[pick], {n: h5[n][pick] for n in names}
+                if len(rows) * 20 < len(ids):  # a few rows: point reads
+                    for lo in range(0, len(rows), batch_size):
+                        pick = rows[lo : lo + batch_size]
+                        yield ids[pick], {n: h5[n][pick] for n in names}
+                    continue
+                # many rows: contiguous block reads (fast in HDF5), filtered in memory
+                for lo in range(0, len(ids), batch_size):
+                    keep = np.isin(ids[lo : lo + batch_size], wanted)
+                    if keep.any():
+                        yield ids[lo : lo + batch_size][keep], {
+                            n: h5[n][lo : lo + batch_size][keep] for n in names}

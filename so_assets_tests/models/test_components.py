@@ -1,0 +1,128 @@
+"""Losses, thresholds, metrics and networks on small hand-made inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from so_assets.evaluation.tag_metrics import (
+    frequency_buckets,
+    multilabel_metrics,
+    per_label_table,
+    ranking_metrics,
+)
+from so_assets.models.losses import AsymmetricLoss, FocalLoss, WeightedBCE, positive_weights
+from so_assets.models.networks import DualStreamFusion, HierarchicalHeads, SequenceDSF, mixup
+from so_assets.models.thresholds import (
+    apply_thresholds,
+    best_global_threshold,
+    best_label_thresholds,
+    choose_thresholds,
+)
+
+
+def test_asl_without_focusing_or_clipping_is_bce():
+    logits = torch.tensor([[2.0, -1.0, 0.3]])
+    targets = torch.tensor([[1.0, 0.0, 1.0]])
+    asl = AsymmetricLoss(gamma_neg=0, gamma_pos=0, clip=0)(logits, targets)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets, reduction="sum")
+    assert asl.item() == pytest.approx(bce.item(), rel=1e-5)
+
+
+def test_asl_down_weights_easy_negatives():
+    targets = torch.zeros(1, 1)
+    easy, hard = torch.tensor([[-3.0]]), torch.tensor([[3.0]])
+    loss = AsymmetricLoss()
+    assert loss(easy, targets).item() < 1e-4 < loss(hard, targets).item()
+
+
+def test_focal_loss_smooths_targets_and_focuses():
+    loss = FocalLoss(gamma=2.0, smoothing=0.1)
+    confident_right = loss(torch.tensor([[6.0]]), torch.tensor([[1.0]]))
+    confident_wrong = loss(torch.tensor([[-6.0]]), torch.tensor([[1.0]]))
+    assert confident_wrong > 10 * confident_right > 0  # smoothing keeps a small loss
+
+
+def test_positive_weights_are_negative_to_positive_ratios():
+    labels = torch.tensor([[1.0, 0.0], [0.0, 0.0], [1.0, 0.0], [0.0, 0.0]])
+    assert positive_weights(labels, cap=50).tolist() == [1.0, 50.0]
+    assert WeightedBCE(positive_weights(labels))(torch.zeros(4, 2), labels).item() > 0
+
+
+def test_threshold_search_finds_the_separating_value():
+    truth = np.array([[1, 0], [1, 1], [0, 1], [1, 0]])
+    scores = np.array([[0.9, 0.1], [0.7, 0.35], [0.2, 0.4], [0.6, 0.05]])
+    threshold, f1 = best_global_threshold(truth, scores)
+    assert f1 == 1.0 and 0.2 < threshold <= 0.35
+    per_label = best_label_thresholds(truth, scores, 0.5, min_positives=2)
+    assert 0.2 < per_label[0] <= 0.6 and 0.1 < per_label[1] <= 0.35
+    thresholds, rule = choose_thresholds(truth, scores)
+    assert "tuned on validation" in rule and thresholds.shape == (2,)
+    assert apply_thresholds(np.array([[0.1, 0.2]]), 0.9).tolist() == [[False, True]]
+
+
+def test_ranking_metrics_on_a_hand_example():
+    truth = np.array([[1, 0, 1, 0, 0, 0], [0, 1, 0, 0, 0, 0]])
+    scores = np.array([[0.9, 0.8, 0.7, 0.1, 0.0, 0.0], [0.9, 0.1, 0.0, 0.0, 0.0, 0.0]])
+    m = ranking_metrics(truth, scores)
+    assert m["P@1"] == 0.5 and m["P@3"] == pytest.approx((2 / 3 + 1 / 3) / 2)
+    assert m["R@5"] == 1.0
+    first = (1 + 1 / np.log2(4)) / (1 + 1 / np.log2(3))
+    second = (1 / np.log2(3)) / 1
+    assert m["nDCG@5"] == pytest.approx((first + second) / 2)
+
+
+def test_frequency_buckets_split_label_mass_in_thirds():
+    train = np.zeros((100, 6))
+    for label, n in enumerate((50, 20, 15, 10, 4, 1)):
+        train[:n, label] = 1
+    buckets = frequency_buckets(train)
+    # label mass before each label: 0, .50, .70, .85, .95, .99
+    assert buckets["head"].tolist() == [0] and buckets["torso"].tolist() == [1]
+    assert buckets["tail"].tolist() == [2, 3, 4, 5]
+    assert sorted(np.concatenate(list(buckets.values())).tolist()) == list(range(6))
+    truth = train[:10]
+    metrics = multilabel_metrics(truth, truth.astype(float), truth.astype(bool), buckets)
+    assert metrics["micro_f1"] == 1.0 and metrics["recall_head"] == 1.0
+    rows = per_label_table(truth, truth.astype(bool), list("abcdef"))
+    assert rows[0] == {"label": "a", "support": 10, "precision": 1.0, "recall": 1.0, "f1": 1.0}
+
+
+def test_stream_tokens_make_cross_attention_weigh_several_keys():
+    torch.manual_seed(0)
+    model = DualStreamFusion(16, 5, fusion="cross", hidden=32, n_tokens=4, heads=4).eval()
+    title, body = torch.randn(3, 16), torch.randn(3, 16)
+    t, b = model.title(title), model.body(body)
+    _, weights = model.block.attention(t, b, b, need_weights=True)
+    assert weights.shape == (3, 4, 4)  # 4 title tokens over 4 body keys, not one key
+    assert torch.allclose(weights.sum(-1), torch.ones(3, 4)) and weights.max() < 1
+    other = model.block.attention(model.title(torch.randn(3, 16)), b, b)[1]
+    assert not torch.allclose(weights, other)  # ... depending on the title
+    logits, _ = model(title, body)
+    assert logits.shape == (3, 5)
+
+
+def test_networks_produce_one_score_per_label():
+    torch.manual_seed(0)
+    assert DualStreamFusion(16, 7, fusion="self")(torch.randn(2, 16), torch.randn(2, 16))[
+        0].shape == (2, 7)
+    sequence = SequenceDSF(16, 7, hidden=32)
+    mask = torch.ones(2, 32, dtype=torch.bool)
+    mask[1, 3:] = False
+    out = sequence(torch.randn(2, 4, 16), torch.ones(2, 4, dtype=torch.bool),
+                   torch.randn(2, 32, 16), mask)
+    assert out.shape == (2, 7) and torch.isfinite(out).all()
+    heads = HierarchicalHeads(16, 3, [0, 0, 1, 2], hidden=32)
+    clusters, tags = heads(torch.randn(2, 16), torch.randn(2, 16))
+    scores = heads.tag_scores(clusters, tags)
+    assert scores.shape == (2, 4)
+    assert torch.all(scores <= torch.sigmoid(clusters)[:, [0, 0, 1, 2]] + 1e-6)
+
+
+def test_mixup_blends_pairs():
+    torch.manual_seed(0)
+    hidden, targets = torch.eye(4), torch.eye(4)
+    mixed, mixed_targets = mixup(hidden, targets, alpha=0.4)
+    assert torch.allclose(mixed, mixed_targets) and torch.allclose(mixed.sum(1), torch.ones(4))
+    assert mixup(hidden, targets, alpha=0)[0] is hidden
