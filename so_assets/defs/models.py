@@ -50,8 +50,7 @@ def _data(storage: StorageResource, encoder: EncoderResource):
 def model_asset(spec: ModelSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecksDefinition]:
     """The asset that trains ``spec`` and its baseline check."""
     deps = [dataset_splits, VECTORS] + ([TOKENS] if spec.family == "sequence_dsf" else [])
-    kind = {"tfidf_linear": "scikitlearn", "hybrid_linear": "scikitlearn",
-            "xgboost": "xgboost"}.get(spec.family, "pytorch")
+    kind = {"tfidf_linear": "scikitlearn", "xgboost": "xgboost"}.get(spec.family, "pytorch")
 
     @dg.asset(name=f"tag_model_{spec.name}", deps=deps, group_name="models", kinds={kind},
               description=spec.description)

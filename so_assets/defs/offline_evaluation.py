@@ -72,6 +72,8 @@ def evaluate_dataset(dataset: Path, source_kind: str, out_dir: Path, *, site: st
                 "min_tag_count": settings.min_tag_count, "n_clusters": settings.n_clusters}}}})
     summary = {"dataset": str(dataset), "format": source_kind, **settings.__dict__,
                "success": result.success, "wall_seconds": time.monotonic() - started,
+               "checks": {f"{c.asset_key.to_user_string()}:{c.check_name}": c.passed
+                          for c in result.get_asset_check_evaluations()},
                "peak_rss_mb": peak_rss_mb(),
                "report": str(out_dir / "reports" / "tag_evaluation" /
                              "tag_evaluation_report.md")}

@@ -1,4 +1,4 @@
-"""Linear one-vs-rest models on TF-IDF of title and body, alone or with dense embeddings."""
+"""Linear one-vs-rest model on TF-IDF of title and body."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
@@ -76,16 +75,3 @@ class TfidfLinear(Predictor):
         state = joblib.load(directory / "model.joblib")
         self.vectorizer = state["vectorizer"]
         self.cluster_model, self.tag_model = state["clusters"], state["tags"]
-
-
-class HybridLinear(TfidfLinear):
-    """Sparse and dense together: TF-IDF columns beside the title and body embeddings (scaled
-    so both blocks weigh alike), one-vs-rest logistic regression."""
-
-    family = "hybrid_linear"
-
-    def features(self, inputs: Inputs, fit: bool = False):
-        sparse = super().features(inputs, fit=fit)
-        dense = np.hstack([inputs.title_vectors, inputs.body_vectors]).astype(np.float32)
-        weight = self.params.get("dense_weight", 1.0)
-        return sp.hstack([sparse, sp.csr_matrix(dense * weight)], format="csr")

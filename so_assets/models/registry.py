@@ -9,13 +9,14 @@ from pathlib import Path
 from so_assets.models.base import Predictor
 from so_assets.models.boosted import XGBoostMulticlass
 from so_assets.models.dense import Hierarchical, TorchDense
-from so_assets.models.linear import HybridLinear, TfidfLinear
+from so_assets.models.fusion import HybridFusion
+from so_assets.models.linear import TfidfLinear
 from so_assets.models.matcher_model import DualEncoderModel
 from so_assets.models.sequence import SequenceModel
 
 FAMILIES: dict[str, type[Predictor]] = {cls.family: cls for cls in (
-    TfidfLinear, HybridLinear, XGBoostMulticlass, DualEncoderModel, TorchDense, SequenceModel,
-    Hierarchical)}
+    TfidfLinear, XGBoostMulticlass, DualEncoderModel, TorchDense, SequenceModel, Hierarchical,
+    HybridFusion)}
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,11 @@ MODEL_SPECS: tuple[ModelSpec, ...] = (
     ModelSpec("hierarchical", "hierarchical",
               "cluster head and tag head on one trunk; tag score = p(cluster) x p(tag)",
               {"train": {"epochs": 60, "lr": 1e-3}}),
-    ModelSpec("hybrid_linear", "hybrid_linear",
-              "one-vs-rest logistic regression on TF-IDF columns beside the dense vectors",
-              {"C": 4.0, "dense_weight": 1.0}),
+    ModelSpec("hybrid", "hybrid_fusion",
+              "sparse + dense: TF-IDF model and dense MLP probabilities mixed with a weight "
+              "chosen on validation",
+              {"sparse": {"C": 4.0},
+               "dense": {"network": "mlp", "loss": "bce", "train": {"epochs": 60, "lr": 1e-3}}}),
 )
 SPECS_BY_NAME = {spec.name: spec for spec in MODEL_SPECS}
 

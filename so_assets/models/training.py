@@ -37,7 +37,7 @@ def train_and_publish(spec: ModelSpec, data: TrainingData, models_dir: Path,
     version = new_version_dir(models_dir, spec.name)
     predictor = spec.build(data.labels)
     started = time.monotonic()
-    if predictor.family in ("torch_dense", "sequence_dsf", "hierarchical"):
+    if predictor.family in ("torch_dense", "sequence_dsf", "hierarchical", "hybrid_fusion"):
         result = predictor.fit(data, checkpoint=version / "best_checkpoint.pt", log=log)
         history = result.history
     else:

@@ -32,7 +32,7 @@ def separable(n=600, dim=8, labels=3, seed=0):
 def fit_mlp(tmp_path, epochs=30, patience=5, lr=3e-3):
     x, y = separable()
     model = MLP(4, 3, hidden=32, dropout=0.0)
-    train, val = slice(0, 500), slice(500, 600)
+    val = slice(500, 600)
 
     def batches():
         for lo in range(0, 500, 50):
@@ -54,7 +54,7 @@ def fit_mlp(tmp_path, epochs=30, patience=5, lr=3e-3):
 
 
 def test_trainer_learns_keeps_the_best_state_and_checkpoints(tmp_path):
-    model, result, scores = fit_mlp(tmp_path)
+    model, result, _ = fit_mlp(tmp_path)
     assert result.best_score > 0.8 and result.best_score > result.history[0]["val_micro_f1"]
     assert result.history[result.best_epoch - 1]["val_micro_f1"] == result.best_score
     saved = torch.load(tmp_path / "best.pt", weights_only=True)

@@ -1,0 +1,75 @@
+"""The whole chain through `so-assets evaluate`, then `so-assets predict` on its artifacts."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import duckdb
+import pytest
+
+from so_assets.cli import guess_format, main
+from so_assets.models.registry import MODEL_SPECS
+from so_assets.stackexchange.sample_generator import generate_sample
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory):
+    sample = tmp_path_factory.mktemp("sample")
+    generate_sample(sample, n_questions=600, n_days=6, start_day=date(2024, 5, 1), seed=11)
+    out = tmp_path_factory.mktemp("evaluation")
+    assert main(["evaluate", "--dataset", str(sample), "--out", str(out)]) == 0
+    return out
+
+
+def test_evaluate_trains_every_model_and_writes_the_report(evaluated):
+    summary = json.loads((evaluated / "evaluation_summary.json").read_text())
+    assert summary["success"] and summary["format"] == "sample"
+    assert summary["questions"] == 600 and summary["n_clusters"] >= 2
+    model_checks = {k: v for k, v in summary["checks"].items()
+                    if k.endswith("beats_most_frequent_baseline")}
+    assert len(model_checks) == len(MODEL_SPECS) and all(model_checks.values())
+    report = (evaluated / "reports" / "tag_evaluation" / "tag_evaluation_report.md").read_text()
+    for spec in MODEL_SPECS:
+        assert f"| {spec.name} |" in report
+    for section in ("most_frequent_baseline", "Kept-tag level", "Per-label precision",
+                    "published numbers (theirs, not ours)", "confusion_matrix.png"):
+        assert section in report
+    assert (evaluated / "reports" / "tag_evaluation" / "confusion_matrix.png").exists()
+    with duckdb.connect(str(evaluated / "so_assets.duckdb"), read_only=True) as con:
+        models = {r[0] for r in con.execute("SELECT DISTINCT model FROM tag_model_metrics"
+                                            ).fetchall()}
+    assert models == {s.name for s in MODEL_SPECS} | {"most_frequent_baseline"}
+    for spec in MODEL_SPECS:
+        folder = evaluated / "models" / spec.name / "current"
+        assert (folder / "predictor.json").exists() and (folder / "metrics.json").exists()
+
+
+def test_predict_uses_the_saved_artifacts(evaluated, capsys):
+    title = "How do I merge two pandas dataframes on a column?"
+    body = "<p>I have two DataFrames and want to join them like a SQL join.</p>"
+    assert main(["predict", "--data-dir", str(evaluated), "--title", title, "--body", body]) == 0
+    best = capsys.readouterr().out
+    assert best.startswith("model: ") and "clusters" in best and "*" in best
+    assert main(["predict", "--data-dir", str(evaluated), "--model", "tfidf_linear",
+                 "--title", title, "--body", body]) == 0
+    out = capsys.readouterr().out
+    tags = [line.split()[-1] for line in out.split("tags:")[1].splitlines()[1:6]]
+    assert "pandas" in tags or "python" in tags or "dataframe" in tags
+    assert main(["predict", "--data-dir", str(evaluated), "--model", "sequence_dsf",
+                 "--title", title, "--body", body]) == 0
+
+
+def test_formats_are_sniffed_from_headers(tmp_path):
+    plain = tmp_path / "a.csv"
+    plain.write_text('"id","title","content","tags"\n"1","t","<p>b</p>","x y"\n')
+    bigquery = tmp_path / "b.csv"
+    bigquery.write_text("id,title,body,accepted_answer_id,creation_date,score,tags\n")
+    dump = tmp_path / "Posts.xml"
+    dump.write_text('<?xml version="1.0" encoding="utf-8"?>\n<posts>\n</posts>\n')
+    assert [guess_format(p) for p in (plain, bigquery, dump, tmp_path)] == [
+        "plain_csv", "bigquery_csv", "dump", "sample"]
+    odd = tmp_path / "odd.csv"
+    odd.write_text("a,b\n1,2\n")
+    with pytest.raises(SystemExit, match="cannot tell its format"):
+        guess_format(odd)
