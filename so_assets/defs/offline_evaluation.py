@@ -2,6 +2,7 @@
 
 import json
 import logging
+import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,6 @@ import dagster as dg
 from so_assets.defs.automation import RANGE_END_TAG, RANGE_START_TAG
 from so_assets.defs.partitions import FIRST_DAY
 from so_assets.defs.resources import EncoderResource, QuestionSourceResource, StorageResource
-from so_assets.models.training import peak_rss_mb
 from so_assets.stackexchange.sources import SourceSpec, summarize
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def evaluate_dataset(dataset: Path, source_kind: str, out_dir: Path, *, site: st
                "success": result.success, "wall_seconds": time.monotonic() - started,
                "checks": {f"{c.asset_key.to_user_string()}:{c.check_name}": c.passed
                           for c in result.get_asset_check_evaluations()},
-               "peak_rss_mb": peak_rss_mb(),
+               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                "report": str(out_dir / "reports" / "tag_evaluation" /
                              "tag_evaluation_report.md")}
     (out_dir / "evaluation_summary.json").write_text(json.dumps(summary, indent=1))

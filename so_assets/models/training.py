@@ -20,8 +20,23 @@ from so_assets.models.sequence import load_tokens
 from so_assets.models.thresholds import apply_thresholds
 
 
+def reset_peak_rss() -> None:
+    """Restart the kernel's peak-RSS counter (Linux: write 5 to /proc/self/clear_refs), so a
+    model trained in a shared process reports its own peak; elsewhere this does nothing."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far (each Dagster step runs in its own)."""
+    """Peak resident memory since the last reset (VmHWM), else since the process started."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -36,6 +51,7 @@ def train_and_publish(spec: ModelSpec, data: TrainingData, models_dir: Path,
     log = log or logging.getLogger(__name__)
     version = new_version_dir(models_dir, spec.name)
     predictor = spec.build(data.labels)
+    reset_peak_rss()
     started = time.monotonic()
     if predictor.family in ("torch_dense", "sequence_dsf", "hierarchical", "hybrid_fusion"):
         result = predictor.fit(data, checkpoint=version / "best_checkpoint.pt", log=log)
