@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import resource
@@ -23,10 +24,8 @@ from so_assets.models.thresholds import apply_thresholds
 def reset_peak_rss() -> None:
     """Restart the kernel's peak-RSS counter (Linux: write 5 to /proc/self/clear_refs), so a
     model trained in a shared process reports its own peak; elsewhere this does nothing."""
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def peak_rss_mb() -> float:
