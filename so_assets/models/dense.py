@@ -37,7 +37,24 @@ def minibatches(arrays: list[np.ndarray], batch_size: int, seed: int):
     return batches
 
 
-class TorchDense(Predictor):
+class TorchPredictor(Predictor):
+    """A predictor whose state is one torch network built from the input width."""
+
+    def build(self, dim: int) -> torch.nn.Module:
+        raise NotImplementedError
+
+    def save_state(self, directory: Path) -> None:
+        torch.save({"dim": self.dim, "state": self.network.state_dict()}, directory / "model.pt")
+
+    def load_state(self, directory: Path) -> None:
+        saved = torch.load(directory / "model.pt", weights_only=True)
+        self.dim = saved["dim"]
+        self.network = self.build(self.dim)
+        self.network.load_state_dict(saved["state"])
+        self.network.eval()
+
+
+class TorchDense(TorchPredictor):
     """``params["network"]``: ``mlp``, ``dsf_mhsa`` or ``dsf_cross_attention``."""
 
     family = "torch_dense"
@@ -87,18 +104,8 @@ class TorchDense(Predictor):
         self.network.eval()
         return self._scores(self.network, inputs)
 
-    def save_state(self, directory: Path) -> None:
-        torch.save({"dim": self.dim, "state": self.network.state_dict()}, directory / "model.pt")
 
-    def load_state(self, directory: Path) -> None:
-        saved = torch.load(directory / "model.pt", weights_only=True)
-        self.dim = saved["dim"]
-        self.network = self.build(self.dim)
-        self.network.load_state_dict(saved["state"])
-        self.network.eval()
-
-
-class Hierarchical(Predictor):
+class Hierarchical(TorchPredictor):
     """Cluster first, then the kept tags inside the likely clusters (see HierarchicalHeads)."""
 
     family = "hierarchical"
@@ -152,12 +159,3 @@ class Hierarchical(Predictor):
 
     def tag_scores(self, inputs: Inputs) -> np.ndarray:
         return self._scores(self.network.eval(), inputs)[1]
-
-    save_state = TorchDense.save_state
-
-    def load_state(self, directory: Path) -> None:
-        saved = torch.load(directory / "model.pt", weights_only=True)
-        self.dim = saved["dim"]
-        self.network = self.build(self.dim)
-        self.network.load_state_dict(saved["state"])
-        self.network.eval()

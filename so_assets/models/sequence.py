@@ -9,27 +9,29 @@ import numpy as np
 import torch
 
 from so_assets.embedding.question_vectors import TOKENS
-from so_assets.models.base import Inputs, Predictor, TrainingData
+from so_assets.models.base import Inputs, TrainingData
 from so_assets.models.data import SequenceStream, load_dense
-from so_assets.models.dense import make_loss
+from so_assets.models.dense import TorchPredictor, make_loss
 from so_assets.models.networks import SequenceDSF
 from so_assets.models.trainer import TrainConfig, TrainResult, train_network
 
 TOKEN_FIELDS = ("title", "title_mask", "body", "body_mask")
 
 
-class SequenceModel(Predictor):
+class SequenceModel(TorchPredictor):
     """Training streams [4 + 32, d] sequences from HDF5 (a shuffle buffer at a time)."""
 
     family = "sequence_dsf"
     needs_tokens = True
 
+    def build(self, dim: int) -> SequenceDSF:
+        return SequenceDSF(dim, self.labels.n_clusters, hidden=self.params.get("hidden", 256))
+
     def fit(self, data: TrainingData, checkpoint: Path | None = None,
             log: logging.Logger | None = None) -> TrainResult:
         config = TrainConfig(**self.params.get("train", {}))
         self.dim = data.train.title_vectors.shape[1]
-        self.network = SequenceDSF(self.dim, self.labels.n_clusters,
-                                   hidden=self.params.get("hidden", 256))
+        self.network = self.build(self.dim)
         loss_fn = make_loss(self.params.get("loss", "focal"), data.train.clusters)
         stream = SequenceStream(data.vectors, TOKENS, data.train.question_ids,
                                 data.train.clusters, batch_size=config.batch_size,
@@ -61,17 +63,6 @@ class SequenceModel(Predictor):
         if inputs.tokens is None:
             raise ValueError("sequence_dsf needs token sequences (question_token_embeddings)")
         return self._scores(self.network.eval(), inputs)
-
-    def save_state(self, directory: Path) -> None:
-        torch.save({"dim": self.dim, "state": self.network.state_dict()}, directory / "model.pt")
-
-    def load_state(self, directory: Path) -> None:
-        saved = torch.load(directory / "model.pt", weights_only=True)
-        self.dim = saved["dim"]
-        self.network = SequenceDSF(self.dim, self.labels.n_clusters,
-                                   hidden=self.params.get("hidden", 256))
-        self.network.load_state_dict(saved["state"])
-        self.network.eval()
 
 
 def load_tokens(data: TrainingData, split) -> dict[str, np.ndarray]:
