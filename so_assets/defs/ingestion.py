@@ -25,8 +25,9 @@ def raw_questions(
 ) -> dg.MaterializeResult:
     """Questions as the source gave them, one partition per UTC creation day.
 
-    Each day is written in its own transaction once the source has delivered all of it, so a
-    failure leaves that day's previous rows untouched and re-running replaces it exactly.
+    A day is written (in one transaction) only once the source has delivered all of it, so a
+    failure leaves its previous rows untouched and re-running replaces it exactly. API days are
+    written one by one as they arrive; a file, read whole first, is written in one transaction.
     """
     spec = source.spec()
     days = [date.fromisoformat(key) for key in context.partition_keys]
@@ -34,10 +35,13 @@ def raw_questions(
     stored: dict[date, int] = {}
     reported: dict[date, int] = {}
     quota = None
-    for batch in iter_day_batches(spec, days, context.log):
-        stored.update(store.replace_partitions([batch], source=spec.kind, site=spec.site))
-        reported[batch.day] = batch.reported_count
-        quota = batch.quota_remaining
+    batches = iter_day_batches(spec, days, context.log)
+    groups = ([b] for b in batches) if spec.kind in ("sample", "api") else [list(batches)]
+    for group in groups:
+        stored.update(store.replace_partitions(group, source=spec.kind, site=spec.site))
+        for batch in group:
+            reported[batch.day] = batch.reported_count
+            quota = batch.quota_remaining
     table = "\n".join(f"| {d} | {reported[d]} | {stored[d]} |" for d in sorted(stored)[-31:])
     return dg.MaterializeResult(metadata={
         "dagster/row_count": sum(stored.values()),

@@ -144,3 +144,25 @@ def test_dagster_cli_runs_the_pipeline(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "RUN_SUCCESS" in done.stderr + done.stdout
     assert sum(day_counts(tmp_path / "data").values()) > 100
+
+
+def test_a_corrupt_dump_fails_clearly_and_keeps_the_loaded_days(tmp_path):
+    from so_assets_tests.conftest import real_path
+
+    posts = real_path("beer-stackexchange-dump", "Posts.xml")
+    day = "2014-01-21"
+    good = dg.materialize([raw_questions], partition_key=day,
+                          resources=resources(tmp_path, kind="dump", path=str(posts), site="beer"))
+    assert good.success
+    before = day_counts(tmp_path)
+    assert before[day] > 10
+    text = posts.read_text(encoding="utf-8-sig")
+    broken = tmp_path / "Posts.xml"
+    broken.write_text(text[: len(text) * 2 // 3] + '<row Id="9" Body="cut', encoding="utf-8")
+    failed = dg.materialize([raw_questions], partition_key=day, raise_on_error=False,
+                            resources=resources(tmp_path, kind="dump", path=str(broken),
+                                                site="beer"))
+    assert not failed.success
+    error = failed.get_step_failure_events()[0].step_failure_data.error
+    assert "XML error at line" in str(error.cause or error)
+    assert day_counts(tmp_path) == before
