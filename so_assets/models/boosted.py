@@ -24,6 +24,9 @@ class XGBoostMulticlass(Predictor):
         p = self.params
         target = data.train.majority_cluster()
         self.classes_ = np.unique(target)  # xgboost wants classes 0..m-1
+        self.model = None
+        if len(self.classes_) < 2:  # one majority cluster for every question: nothing to learn
+            return
         remap = {c: i for i, c in enumerate(self.classes_)}
         self.model = xgb.XGBClassifier(
             n_estimators=p.get("n_estimators", 300), max_depth=p.get("max_depth", 6),
@@ -43,15 +46,20 @@ class XGBoostMulticlass(Predictor):
 
     def cluster_scores(self, inputs: Inputs) -> np.ndarray:
         out = np.zeros((len(inputs), self.labels.n_clusters), dtype=np.float32)
-        if len(inputs):
+        if self.model is None:
+            out[:, self.classes_] = 1.0
+        elif len(inputs):
             out[:, self.classes_] = self.model.predict_proba(self._x(inputs))
         return out
 
     def save_state(self, directory: Path) -> None:
-        self.model.save_model(directory / "model.ubj")
+        if self.model is not None:
+            self.model.save_model(directory / "model.ubj")
         np.save(directory / "classes.npy", self.classes_)
 
     def load_state(self, directory: Path) -> None:
-        self.model = xgb.XGBClassifier()
-        self.model.load_model(directory / "model.ubj")
         self.classes_ = np.load(directory / "classes.npy")
+        self.model = None
+        if (directory / "model.ubj").exists():
+            self.model = xgb.XGBClassifier()
+            self.model.load_model(directory / "model.ubj")

@@ -173,3 +173,30 @@ def fit_publish(models_dir: Path, log) -> None:
     data = TrainingData(labels, split(slice(0, 300)), split(slice(300, 400)), None,
                         np.eye(3, 4, dtype=np.float32), np.zeros((1, 4), np.float32))
     train_and_publish(SPECS_BY_NAME["mlp"], data, models_dir, {}, log)
+
+
+def test_xgboost_with_one_majority_cluster_predicts_it(tmp_path):
+    """Real case: in the Android BigQuery slice every question's majority cluster is the same."""
+    from so_assets.models.base import Inputs, TrainingData
+    from so_assets.models.data import LabelSpace, SplitData
+    from so_assets.models.registry import SPECS_BY_NAME, load_predictor
+
+    x, _ = separable(n=60)
+    clusters = np.zeros((60, 3), np.float32)
+    clusters[:, 0] = 1
+    clusters[::2, 2] = 1
+
+    def split(rows):
+        n = len(range(60)[rows])
+        return SplitData(np.arange(n), ["t"] * n, ["b"] * n, clusters[rows],
+                         np.zeros((n, 1), np.float32), x[rows, :4], x[rows, 4:])
+
+    data = TrainingData(LabelSpace(["a", "b", "c"], ["tag"], [0]), split(slice(0, 40)),
+                        split(slice(40, 60)), None, np.eye(3, 4, dtype=np.float32),
+                        np.zeros((1, 4), np.float32))
+    predictor = SPECS_BY_NAME["xgboost"].build(data.labels)
+    predictor.fit(data)
+    predictor.save(tmp_path)
+    restored = load_predictor(tmp_path)
+    scores = restored.cluster_scores(Inputs(["t"], ["b"], x[:1, :4], x[:1, 4:]))
+    assert scores.tolist() == [[1.0, 0.0, 0.0]]
