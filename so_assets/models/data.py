@@ -11,8 +11,6 @@ from torch.utils.data import IterableDataset
 
 from so_assets.storage.embedding_store import EmbeddingStore
 
-SPLITS = ("train", "validation", "test")
-
 
 @dataclass(frozen=True)
 class LabelSpace:

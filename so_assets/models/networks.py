@@ -46,8 +46,6 @@ class StreamTokens(nn.Module):
 class MLP(nn.Module):
     """[title, body] -> hidden -> labels."""
 
-    mixup_capable = True
-
     def __init__(self, d_in: int, n_labels: int, hidden: int = 512, dropout: float = 0.3
                  ) -> None:
         super().__init__()
@@ -86,7 +84,6 @@ class DualStreamFusion(nn.Module):
     ``fusion="cross"``: title tokens query the body tokens (DSF cross-attention).
     """
 
-    mixup_capable = True
 
     def __init__(self, d_in: int, n_labels: int, fusion: str = "cross", hidden: int = 256,
                  n_tokens: int = 4, heads: int = 4, dropout: float = 0.2) -> None:
@@ -117,7 +114,6 @@ class SequenceDSF(nn.Module):
     """Over the stored token sequences: Conv1d projection of the body segments, self-attention
     over them, then title segments attending to the body."""
 
-    mixup_capable = False
 
     def __init__(self, d_in: int, n_labels: int, hidden: int = 256, heads: int = 4,
                  dropout: float = 0.3) -> None:
@@ -147,7 +143,6 @@ class HierarchicalHeads(nn.Module):
     """Cluster first, then tags: one trunk, a cluster head and a tag head; a tag's score is
     p(its cluster) x p(tag), so tags outside the likely clusters are suppressed."""
 
-    mixup_capable = False
 
     def __init__(self, d_in: int, n_clusters: int, tag_cluster: list[int], hidden: int = 512,
                  dropout: float = 0.3) -> None:

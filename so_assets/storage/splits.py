@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from so_assets.storage.question_store import QuestionStore
 
-SPLITS_TABLE = "dataset_splits"
-
 _ASSIGN = """
 CREATE OR REPLACE TABLE dataset_splits AS
 WITH grouped AS (

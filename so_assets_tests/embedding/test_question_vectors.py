@@ -76,7 +76,6 @@ def test_a_partition_is_embedded_once_per_encoder_and_content(minilm, texts, tmp
 def test_another_encoder_writes_under_its_own_slug(minilm, texts, tmp_path):
     other = EncoderConfig(max_length=32).slug()
     assert other != minilm.slug
-    EmbeddingStore(tmp_path, minilm.slug)
     embed_partition(minilm, EmbeddingStore(tmp_path, minilm.slug), DAYS[0], texts[DAYS[0]],
                     {VECTORS})
     assert EmbeddingStore(tmp_path, other).days(VECTORS) == []
