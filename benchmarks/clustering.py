@@ -99,16 +99,14 @@ def compare_estimators(name: str, x: np.ndarray, k: int, n_init: int) -> None:
 
 
 def real_tag_report(tags: list[str], counts: np.ndarray, vectors: np.ndarray,
-                    min_tag_count: int, k: int) -> Path:
-    from so_assets.evaluation.clustering_comparison import (
-        compare_clusterings,
-        comparison_markdown,
-        render_comparison,
-    )
-    from so_assets.tagtree.imputation import impute_orphans
+                    min_tag_count: int, k: int):
+    """The tree and every algorithm on the real tags, as a report under data/reports/."""
+    from so_assets.evaluation.clustering_comparison import clustering_report, compare_clusterings
+    from so_assets.evaluation.report import Table
+    from so_assets.tagtree.imputation import impute_orphans, is_kept
     from so_assets.tagtree.tree import build_tag_tree
 
-    kept = counts >= min_tag_count
+    kept = is_kept(counts, min_tag_count)
     kept_tags = [t for t, keep in zip(tags, kept, strict=True) if keep]
     started = time.perf_counter()
     tree = build_tag_tree(kept_tags, vectors[kept], counts[kept], n_clusters=k)
@@ -118,23 +116,23 @@ def real_tag_report(tags: list[str], counts: np.ndarray, vectors: np.ndarray,
                                   np.array([cluster_of[t] for t in kept_tags]), seconds, k)
     imputation = impute_orphans(tags, vectors, counts, min_tag_count)
     out_dir = REPO / "data" / "reports" / "benchmarks"
-    plots = render_comparison(results, out_dir)
-    lines = [f"# Real tags: {', '.join(SITES)}.stackexchange (Kaggle)", "",
-             f"{len(tags)} tags; kept (>= {min_tag_count} questions): {len(kept_tags)}; "
-             f"orphans imputed: {len(imputation.orphan_target)}", "",
-             comparison_markdown(results, len(kept_tags)), "## Label clusters (largest first)",
-             "", "| cluster | representative | tags | most popular |", "|---|---|---|---|"]
+    report = clustering_report(results, len(kept_tags), None, out_dir)
+    report.name, report.title = "real_tag_clustering", (
+        f"Real tags: {', '.join(SITES)}.stackexchange (Kaggle): {len(tags)} tags; kept "
+        f"(>= {min_tag_count} questions): {len(kept_tags)}; orphans imputed: "
+        f"{len(imputation.orphan_target)}")
+    report.heading("Label clusters (largest first)")
+    clusters = report.table("clusters", Table(["cluster", "representative", "tags",
+                                               "most popular"]))
     for c in sorted(tree.clusters, key=lambda c: -c.size)[:25]:
-        lines.append(f"| {c.path[0]} | {c.representative} | {c.size} | {', '.join(c.popular)} |")
-    lines += ["", "## Most used orphans and their imputed tag", "",
-              "| orphan | questions | -> kept tag | cosine |", "|---|---|---|---|"]
-    orphans = sorted(imputation.orphan_target, key=lambda t: -counts[tags.index(t)])[:15]
-    for t in orphans:
-        lines.append(f"| {t} | {counts[tags.index(t)]} | {imputation.orphan_target[t]} | "
-                     f"{imputation.orphan_similarity[t]:.2f} |")
-    lines += [""] + [f"![{n}]({p.name})" for n, p in plots.items()]
-    report = out_dir / "real_tag_clustering.md"
-    report.write_text("\n".join(lines) + "\n")
+        clusters.add(str(c.path[0]), c.representative, c.size, ", ".join(c.popular))
+    report.heading("Most used orphans and their imputed tag")
+    orphans = report.table("orphans", Table(["orphan", "questions", "-> kept tag", "cosine"],
+                                            digits=2))
+    for t in sorted(imputation.orphan_target, key=lambda t: -counts[tags.index(t)])[:15]:
+        orphans.add(t, int(counts[tags.index(t)]), imputation.orphan_target[t],
+                    imputation.orphan_similarity[t])
+    report.write(out_dir / "real_tag_clustering.md")
     return report
 
 
@@ -169,8 +167,8 @@ def main() -> None:
     compare_estimators(f"real tags {len(tags)} x {vectors.shape[1]} (MiniLM)", vectors,
                        args.k, args.n_init)
     report = real_tag_report(tags, counts, vectors, args.min_tag_count, args.k)
-    print(f"\nreal-tag clustering comparison: {report.relative_to(REPO)}")
-    print(report.read_text().split("## Label clusters")[0])
+    print("\nreal-tag clustering comparison: data/reports/benchmarks/real_tag_clustering.md")
+    print(report.summary_text())
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import resource
 import subprocess
 import sys
@@ -62,7 +63,8 @@ def worker(method: str, n: int, threads: int, out: Path) -> None:
 
     torch.set_num_threads(threads)
     texts, _ = benchmark_texts(n)
-    from so_assets.embedding.encoder import EncoderConfig, TextEncoder, default_model_path
+    from so_assets.embedding.config import EncoderConfig, default_model_path
+    from so_assets.embedding.encoder import TextEncoder
 
     base = peak_rss_mb()
     t0 = time.perf_counter()
@@ -98,18 +100,18 @@ def refresh_versus_rebuild(threads: int) -> dict[str, float]:
 
     torch.set_num_threads(threads)
     from so_assets.embedding.encoder import TextEncoder
-    from so_assets.embedding.question_vectors import TOKENS, VECTORS, QuestionTexts, embed_partition
     from so_assets.stackexchange.sample import SampleTransport
-    from so_assets.stackexchange.sources import SourceSpec, iter_day_batches
-    from so_assets.storage.embedding_store import EmbeddingStore
+    from so_assets.stackexchange.sources import SampleSource
+    from so_assets.steps.embeddings import QuestionTexts, embed_partition
+    from so_assets.storage.embedding_store import TOKENS, VECTORS, EmbeddingStore
     from so_assets.storage.question_store import QuestionStore
     from so_assets.storage.questions_refresh import refresh_questions
 
     with tempfile.TemporaryDirectory() as tmp:
         store = QuestionStore(Path(tmp) / "q.duckdb")
         days = SampleTransport().days()
-        store.replace_partitions(list(iter_day_batches(SourceSpec("sample"), days)), "sample",
-                                 "stackoverflow")
+        batches = list(SampleSource().day_batches(days, logging.getLogger("sample")))
+        store.replace_partitions(batches, "sample", "stackoverflow")
         refresh_questions(store)
         encoder = TextEncoder()
         vectors = EmbeddingStore(Path(tmp) / "emb", encoder.slug)

@@ -1,6 +1,5 @@
 """The Dagster code location: every asset, check, job, schedule and resource."""
 
-
 import dagster as dg
 
 from so_assets.defs.automation import (

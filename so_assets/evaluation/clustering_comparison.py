@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sklearn.cluster import HDBSCAN, AgglomerativeClustering, Birch, KMeans
-from sklearn.metrics import silhouette_score
 
 from so_assets.evaluation.plots import new_figure, new_figure_row, save_png
-from so_assets.tagtree.spherical_kmeans import normalize_rows
+from so_assets.evaluation.report import Report, Table, escape
 
 
 @dataclass
@@ -59,7 +57,10 @@ def compare_clusterings(vectors: np.ndarray, tags: list[str], counts: np.ndarray
                         seed: int = 0) -> list[ClusteringResult]:
     """Run every algorithm on the same unit tag vectors; ``tree_labels`` are the depth-1
     clusters of the recursive spherical k-means, timed by the caller."""
-    x = normalize_rows(np.asarray(vectors, dtype=np.float32))
+    from sklearn.cluster import HDBSCAN, AgglomerativeClustering, Birch, KMeans
+
+    x = np.asarray(vectors, dtype=np.float32)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     n = len(x)
     pairwise_gb = n * (n - 1) / 2 * 8 / 2**30  # a condensed float64 distance matrix
     results = [ClusteringResult("recursive spherical k-means", tree_labels, tree_seconds)]
@@ -88,6 +89,8 @@ def compare_clusterings(vectors: np.ndarray, tags: list[str], counts: np.ndarray
 
 def _describe(result: ClusteringResult, x: np.ndarray, tags: list[str], counts: np.ndarray,
               sample: int, rng: np.random.Generator) -> None:
+    from sklearn.metrics import silhouette_score
+
     labels = result.labels
     clustered = labels >= 0
     ids, sizes = np.unique(labels[clustered], return_counts=True)
@@ -109,7 +112,8 @@ def render_comparison(results: list[ClusteringResult], out_dir: Path) -> dict[st
     """Cluster-size distributions (log scale) and a time / silhouette chart."""
     ran = [r for r in results if r.labels is not None]
     fig, ax = new_figure(8, 4.5)
-    ax.boxplot([r.sizes or [0] for r in ran], vert=False, tick_labels=[r.name for r in ran])
+    ax.boxplot([r.sizes or [0] for r in ran], orientation="horizontal",
+               tick_labels=[r.name for r in ran])
     ax.set_xscale("log")
     ax.set_xlabel("tags per cluster (log)")
     ax.set_title("Cluster size distribution")
@@ -127,22 +131,47 @@ def render_comparison(results: list[ClusteringResult], out_dir: Path) -> dict[st
     return {"cluster_sizes": sizes_path, "time_and_silhouette": quality_path}
 
 
-def comparison_markdown(results: list[ClusteringResult], n_tags: int) -> str:
-    """The comparison table and example clusters as markdown."""
-    lines = [f"Tags clustered: {n_tags:,}", "",
-             "| algorithm | clusters | seconds | peak MB (traced) | silhouette (cosine) | "
-             "median size | largest | noise or singleton |",
-             "|---|---|---|---|---|---|---|---|"]
+@dataclass(frozen=True)
+class MatcherHits:
+    """The dual-encoder matcher on labelled questions: how often a true cluster ranks first,
+    and among the top 5."""
+
+    questions: int
+    hit_at_1: float
+    hit_at_5: float
+
+
+def clustering_report(results: list[ClusteringResult], n_tags: int, matcher: MatcherHits | None,
+                      out_dir: Path) -> Report:
+    """The comparison table, example clusters, the matcher's hit rates and the plots."""
+    report = Report("tag_clustering", "Tag clustering comparison")
+    report.text(f"Tags clustered: {n_tags:,}")
+    table = report.table("algorithms", Table(
+        ["algorithm", "clusters", "seconds", "peak MB (traced)", "silhouette (cosine)",
+         "median size", "largest", "noise or singleton"]), summary=True)
     for r in results:
         if r.labels is None:
-            lines.append(f"| {r.name} | not run: {r.skipped} | | | | | | |")
+            table.add(r.name, f"not run: {r.skipped}", "", "", "", "", "", "")
             continue
-        sil = f"{r.silhouette:.3f}" if r.silhouette is not None else "n/a"
-        lines.append(f"| {r.name} | {len(r.sizes)} | {r.seconds:.2f} | {r.peak_mb:.0f} | {sil} "
-                     f"| {int(np.median(r.sizes)) if r.sizes else 0} | "
-                     f"{r.sizes[0] if r.sizes else 0} | {r.noise_or_singleton_share:.1%} |")
-    lines += ["", "Largest clusters (most frequent tags first):", ""]
-    for r in results:
-        if r.examples:
-            lines.append(f"- **{r.name}**: " + " / ".join(", ".join(e) for e in r.examples))
-    return "\n".join(lines) + "\n"
+        table.add(r.name, len(r.sizes), r.seconds, round(r.peak_mb),
+                  r.silhouette if r.silhouette is not None else float("nan"),
+                  int(np.median(r.sizes)) if r.sizes else 0, r.sizes[0] if r.sizes else 0,
+                  f"{r.noise_or_singleton_share:.1%}")
+        if r.silhouette is not None:
+            key = r.name.split(" (")[0].replace(" ", "_").lower()
+            report.figures[f"silhouette_{key}"] = r.silhouette
+    report.text("Largest clusters (most frequent tags first):\n\n" + "\n".join(
+        f"- **{escape(r.name)}**: " + " / ".join(", ".join(escape(t) for t in e)
+                                                for e in r.examples)
+        for r in results if r.examples))
+    if matcher is None or not matcher.questions:
+        report.text("Dual-encoder matcher: no embedded, labelled questions yet.")
+    else:
+        report.text(f"Dual-encoder matcher (no training, cosine to cluster means) on "
+                    f"{matcher.questions:,} labelled questions: a true cluster ranked first for "
+                    f"{matcher.hit_at_1:.1%}, among the top 5 for {matcher.hit_at_5:.1%}.")
+        report.figures |= {"matcher_hit_at_1": matcher.hit_at_1,
+                           "matcher_hit_at_5": matcher.hit_at_5}
+    for name, path in render_comparison(results, out_dir).items():
+        report.plot(name, path)
+    return report

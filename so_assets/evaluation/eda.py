@@ -1,25 +1,32 @@
 """Exploration of the questions table: the seed report's statistics and plots.
 
-Every statistic is an aggregate computed inside DuckDB; only the log time-to-accepted-answer
-values (at most ``max_gmm_points``, sampled) come into memory, for the Gaussian mixture fit.
+Every statistic arrives aggregated (computed inside DuckDB by the storage layer); only samples
+of scores and of log times to the accepted answer are arrays here, for the plots and the
+Gaussian mixture.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-import duckdb
 import numpy as np
-from sklearn.mixture import GaussianMixture
 
 from so_assets.evaluation.plots import new_figure, save_png
+from so_assets.evaluation.report import Report, Table
 
-ANSWER_COLUMNS = (
-    "accepted_answer_id", "accepted_answer_score", "time_to_accepted_answer_hours",
-    "accepted_answer_length_chars", "accepted_answer_length_tokens",
-)
 MIN_HOURS = 1 / 60  # a self-answer posted with its question: count it as one minute
+
+
+class QuestionAggregates(Protocol):
+    questions: int
+    tag_counts: list[tuple[str, int]]
+    tags_per_question: list[tuple[int, int]]
+    score_summary: dict[str, float]
+    score_sample: np.ndarray
+    answer_null_share: dict[str, float]
+    hours_to_accepted_sample: np.ndarray
 
 
 @dataclass
@@ -36,42 +43,19 @@ class EdaStats:
     tags_below: dict[int, int] = field(default_factory=dict)
 
 
-def compute_eda(con: duckdb.DuckDBPyConnection, top_tags: int = 30,
-                max_gmm_points: int = 200_000, max_gmm_components: int = 6,
-                seed: int = 0) -> EdaStats:
-    """Aggregate the questions table into the statistics the report plots."""
-    questions = con.execute("SELECT count(*) FROM questions").fetchall()[0][0]
-    if questions == 0:
-        raise ValueError("the questions table is empty: materialize raw_questions and questions")
-    tag_counts = con.execute(
-        "SELECT tag, count(*) AS n FROM (SELECT unnest(tags) AS tag FROM questions) "
-        "GROUP BY tag ORDER BY n DESC, tag").fetchall()
-    counts = np.array([n for _, n in tag_counts])
-    score_row = con.execute(
-        "SELECT min(score), max(score), avg(score), median(score), quantile_cont(score, 0.99), "
-        "skewness(score), avg((score < 0)::INT) FROM questions").fetchall()[0]
-    scores = np.array([r[0] for r in con.execute(
-        f"SELECT score FROM questions USING SAMPLE reservoir({max_gmm_points} ROWS) "
-        f"REPEATABLE ({seed})").fetchall()], dtype=float)
-    nulls = con.execute("SELECT " + ", ".join(
-        f"avg(({c} IS NULL)::INT)" for c in ANSWER_COLUMNS) + " FROM questions").fetchall()[0]
-    hours = np.array([r[0] for r in con.execute(
-        "SELECT time_to_accepted_answer_hours FROM questions "
-        "WHERE time_to_accepted_answer_hours IS NOT NULL "
-        f"USING SAMPLE reservoir({max_gmm_points} ROWS) REPEATABLE ({seed})").fetchall()],
-        dtype=float)
-    log_hours = np.log10(np.maximum(hours, MIN_HOURS))
+def compute_eda(aggregates: QuestionAggregates, top_tags: int = 30,
+                max_gmm_components: int = 6, seed: int = 0) -> EdaStats:
+    """The report's statistics, and the mixture of log times to the accepted answer."""
+    counts = np.array([n for _, n in aggregates.tag_counts])
+    log_hours = np.log10(np.maximum(aggregates.hours_to_accepted_sample, MIN_HOURS))
     stats = EdaStats(
-        questions=questions,
-        distinct_tags=len(tag_counts),
-        tag_counts=tag_counts[:top_tags],
-        tags_per_question=con.execute(
-            "SELECT num_tags, count(*) FROM questions GROUP BY 1 ORDER BY 1").fetchall(),
-        score_summary=dict(zip(
-            ("min", "max", "mean", "median", "p99", "skewness", "negative_share"),
-            (float(v) if v is not None else float("nan") for v in score_row), strict=True)),
-        scores=scores,
-        answer_null_share=dict(zip(ANSWER_COLUMNS, (float(v) for v in nulls), strict=True)),
+        questions=aggregates.questions,
+        distinct_tags=len(aggregates.tag_counts),
+        tag_counts=aggregates.tag_counts[:top_tags],
+        tags_per_question=aggregates.tags_per_question,
+        score_summary=aggregates.score_summary,
+        scores=aggregates.score_sample,
+        answer_null_share=aggregates.answer_null_share,
         log10_hours=log_hours,
         tags_below={k: int((counts < k).sum()) for k in (5, 10, 100)},
     )
@@ -82,6 +66,8 @@ def compute_eda(con: duckdb.DuckDBPyConnection, top_tags: int = 30,
 
 def fit_mixture(values: np.ndarray, max_components: int, seed: int) -> dict[str, list[float]]:
     """The Gaussian mixture with the lowest BIC among 1..``max_components`` components."""
+    from sklearn.mixture import GaussianMixture
+
     x = values.reshape(-1, 1)
     best: GaussianMixture | None = None
     best_bic = np.inf
@@ -113,7 +99,7 @@ def render_eda(stats: EdaStats, out_dir: Path) -> dict[str, Path]:
 
 def _plot_tags(stats: EdaStats, path: Path) -> Path:
     fig, ax = new_figure(8, 6)
-    names = [t for t, _ in stats.tag_counts][::-1]
+    names = [str(t) for t, _ in stats.tag_counts][::-1]
     ax.barh(names, [n for _, n in stats.tag_counts][::-1], color="#3b75af")
     ax.set_xlabel("questions")
     ax.set_title(f"Top {len(names)} of {stats.distinct_tags} tags "
@@ -184,24 +170,40 @@ def _plot_delay(stats: EdaStats, path: Path) -> Path:
     return save_png(fig, path)
 
 
-def eda_markdown(stats: EdaStats, images: dict[str, str]) -> str:
-    """The report as markdown; ``images`` maps plot names to markdown image snippets."""
+def eda_report(stats: EdaStats, out_dir: Path) -> Report:
+    """The report: summary lines, the top tags as a table, the five plots (written to
+    ``out_dir``) and the headline figures."""
     s = stats.score_summary
+    accepted_share = 1 - stats.answer_null_share["accepted_answer_id"]
     lines = [
-        "# Questions: exploratory report", "",
         f"- questions: {stats.questions:,}; distinct tags: {stats.distinct_tags:,}",
         f"- tags seen fewer than 5 / 10 / 100 times: {stats.tags_below[5]} / "
         f"{stats.tags_below[10]} / {stats.tags_below[100]}",
         f"- score: min {s['min']:.0f}, median {s['median']:.0f}, mean {s['mean']:.2f}, "
         f"p99 {s['p99']:.0f}, max {s['max']:.0f}, skewness {s['skewness']:.2f}, "
         f"negative {s['negative_share']:.1%}",
-        f"- questions with an accepted answer: "
-        f"{1 - stats.answer_null_share['accepted_answer_id']:.1%}",
+        f"- questions with an accepted answer: {accepted_share:.1%}",
     ]
     if stats.gmm:
         parts = ", ".join(f"{w:.0%} around {10 ** m:.2g} h" for w, m in zip(
             stats.gmm["weights"], stats.gmm["means_log10_hours"], strict=True))
         lines.append(f"- time to accepted answer, mixture components: {parts}")
-    for name, image in images.items():
-        lines += ["", f"## {name.replace('_', ' ').capitalize()}", "", image]
-    return "\n".join(lines) + "\n"
+    report = Report("eda", "Questions: exploratory report", figures={
+        "questions": stats.questions, "distinct_tags": stats.distinct_tags,
+        "score_max": s["max"], "score_skewness": round(s["skewness"], 3),
+        "accepted_answer_share": round(accepted_share, 4)})
+    report.text("\n".join(lines))
+    for name, path in render_eda(stats, out_dir).items():
+        report.heading(name.replace("_", " ").capitalize())
+        report.plot(name, path)
+    report.heading("Most used tags")
+    top = report.table("top_tags", Table(["tag", "questions"]))
+    for tag, count in stats.tag_counts:
+        top.add(tag, count)
+    if stats.gmm:
+        mixture = report.table("time_to_accept_mixture", Table(
+            ["component", "weight", "centre (hours)", "log10 spread"]))
+        for i, (w, m, sd) in enumerate(zip(stats.gmm["weights"], stats.gmm["means_log10_hours"],
+                                           stats.gmm["stds_log10_hours"], strict=True)):
+            mixture.add(str(i + 1), w, 10 ** m, sd)
+    return report

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import matplotlib
@@ -36,7 +35,18 @@ def save_png(fig: Figure, path: Path) -> Path:
     return path
 
 
-def inline_markdown_image(path: Path, title: str) -> str:
-    """Markdown that embeds the PNG itself (how Dagster's UI shows plots in metadata)."""
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f"![{title}](data:image/png;base64,{data})"
+def training_curve(history: list[dict], name: str, metric: str, path: Path) -> Path:
+    """Train loss and the validation figure per epoch, the best epoch marked."""
+    fig, ax = new_figure()
+    epochs = [h["epoch"] for h in history]
+    ax.plot(epochs, [h["train_loss"] for h in history], color="#3b75af", label="train loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("train loss")
+    twin = ax.twinx()
+    twin.plot(epochs, [h["validation"] for h in history], color="#ef8636", label=metric)
+    twin.set_ylabel(metric)
+    best = int(np.argmax([h["validation"] for h in history]))
+    twin.axvline(epochs[best], color="grey", linestyle=":", linewidth=1)
+    ax.set_title(f"{name}: training curve (best epoch {epochs[best]})")
+    fig.legend(loc="lower center", ncol=2, fontsize=8)
+    return save_png(fig, path)

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from so_assets.evaluation.plots import new_figure, new_figure_row, save_png
-from so_assets.evaluation.tag_metrics import (
-    frequency_buckets,
-    multilabel_metrics,
-    per_label_table,
-)
-from so_assets.models.base import Inputs, Predictor
-from so_assets.models.data import SplitData
-from so_assets.models.thresholds import apply_thresholds
+from so_assets.evaluation.report import Report, Table
+from so_assets.evaluation.tag_metrics import per_label_table
 
 # Published by the reference project (100 clusters of StackOverflow tags, 100,000 questions,
 # its own encoder): other data, other encoder; shown for orientation only.
@@ -36,6 +29,8 @@ SUMMARY_COLUMNS = ("micro_f1", "macro_f1", "weighted_f1", "samples_f1", "micro_p
 
 @dataclass
 class ModelResult:
+    """One model's figures on the test split (its scores and decisions, for the plots)."""
+
     name: str
     metrics: dict[str, float]
     scores: np.ndarray
@@ -47,33 +42,6 @@ class ModelResult:
     tag_metrics: dict[str, float] = field(default_factory=dict)
 
 
-def most_frequent_baseline(train: SplitData, test: SplitData) -> tuple[np.ndarray, np.ndarray]:
-    """Scores = training frequency; predicts the m most frequent clusters, m = the mean label
-    count of a training question (rounded, at least 1)."""
-    frequency = train.clusters.mean(0)
-    scores = np.tile(frequency, (len(test), 1)).astype(np.float32)
-    m = max(1, round(float(train.clusters.sum(1).mean())))
-    predicted = np.zeros_like(scores, dtype=bool)
-    predicted[:, np.argsort(-frequency)[:m]] = True
-    return scores, predicted
-
-
-def evaluate_model(name: str, predictor: Predictor, inputs: Inputs, test: SplitData,
-                   buckets: dict[str, np.ndarray], train_seconds: float, peak_rss_mb: float
-                   ) -> ModelResult:
-    started = time.perf_counter()
-    scores, predicted = predictor.predict_clusters(inputs)
-    throughput = len(test) / max(time.perf_counter() - started, 1e-9)
-    result = ModelResult(name, multilabel_metrics(test.clusters, scores, predicted, buckets),
-                         scores, predicted, predictor.threshold_rule, train_seconds,
-                         peak_rss_mb, throughput)
-    tag_scores = predictor.tag_scores(inputs)
-    if tag_scores is not None:
-        result.tag_metrics = multilabel_metrics(
-            test.tags, tag_scores, apply_thresholds(tag_scores, predictor.tag_thresholds))
-    return result
-
-
 def confusion_matrix(truth: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
     """Rows: majority-vote true cluster; columns: the model's top cluster."""
     matrix = np.zeros((k, k), dtype=np.int64)
@@ -81,59 +49,62 @@ def confusion_matrix(truth: np.ndarray, scores: np.ndarray, k: int) -> np.ndarra
     return matrix
 
 
-def render_report(results: list[ModelResult], test: SplitData, train: SplitData,
-                  cluster_names: list[str], out_dir: Path, multiclass: str = "xgboost"
-                  ) -> tuple[str, dict[str, Path]]:
-    """Write the plots; return the report's markdown (images referenced by file name)."""
+def tag_report(results: list[ModelResult], test_clusters: np.ndarray, n_train: int,
+               cluster_names: list[str], out_dir: Path, multiclass: str = "xgboost") -> Report:
+    """Every model's figures on the test split as tables, with the plots written to
+    ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     ranked = sorted(results, key=lambda r: -r.metrics["micro_f1"])
-    plots = {"f1_by_model": _plot_f1(ranked, out_dir / "f1_by_model.png"),
-             "precision_at_k": _plot_ranking(ranked, out_dir / "precision_at_k.png"),
-             "recall_by_frequency": _plot_buckets(ranked, out_dir / "recall_by_frequency.png")}
     best = next(r for r in ranked if r.name != "most_frequent_baseline")
-    plots["per_label_f1"] = _plot_per_label(best, test, cluster_names,
-                                            out_dir / "per_label_f1.png")
-    confusion_model = next((r for r in results if r.name == multiclass), None)
-    if confusion_model is not None:
-        plots["confusion_matrix"] = _plot_confusion(
-            confusion_matrix(test.clusters, confusion_model.scores, len(cluster_names)),
-            cluster_names, multiclass, out_dir / "confusion_matrix.png")
-    lines = [
-        "# Tag prediction: evaluation on the test split", "",
-        f"Every model on the same {len(test):,} test questions (trained on {len(train):,}); "
-        f"{len(cluster_names)} label clusters. Best on micro-F1: **{best.name}**.", "",
-        "| model | " + " | ".join(SUMMARY_COLUMNS) + " | threshold rule | train s | "
-        "predict q/s | peak RSS MB |",
-        "|---|" + "---|" * (len(SUMMARY_COLUMNS) + 4),
-    ]
+    report = Report("tag_evaluation", "Tag prediction: evaluation on the test split", figures={
+        "best_model": best.name, "best_micro_f1": best.metrics["micro_f1"],
+        "test_questions": len(test_clusters)})
+    report.text(f"Every model on the same {len(test_clusters):,} test questions (trained on "
+                f"{n_train:,}); {len(cluster_names)} label clusters. Best on micro-F1: "
+                f"**{best.name}**.")
+    clusters = report.table("clusters", Table(
+        ["model", *SUMMARY_COLUMNS, "threshold rule", "train s", "predict q/s", "peak RSS MB"]),
+        summary=True)
     for r in ranked:
-        values = " | ".join(f"{r.metrics.get(c, float('nan')):.3f}" for c in SUMMARY_COLUMNS)
-        lines.append(f"| {r.name} | {values} | {r.threshold_rule} | {r.train_seconds:.1f} | "
-                     f"{r.questions_per_second:,.0f} | {r.peak_rss_mb:,.0f} |")
+        clusters.add(r.name, *[r.metrics.get(c, float("nan")) for c in SUMMARY_COLUMNS],
+                     r.threshold_rule, f"{r.train_seconds:.1f}", f"{r.questions_per_second:,.0f}",
+                     f"{r.peak_rss_mb:,.0f}")
     tagged = [r for r in ranked if r.tag_metrics]
     if tagged:
-        lines += ["", "## Kept-tag level (models that also predict tags)", "",
-                  "| model | micro_f1 | macro_f1 | weighted_f1 | P@1 | P@5 | R@5 |",
-                  "|---|---|---|---|---|---|---|"]
+        report.heading("Kept-tag level (models that also predict tags)")
+        tags = report.table("tags", Table(
+            ["model", "micro_f1", "macro_f1", "weighted_f1", "P@1", "P@5", "R@5"]),
+            summary=True)
         for r in tagged:
             m = r.tag_metrics
-            lines.append(f"| {r.name} | {m['micro_f1']:.3f} | {m['macro_f1']:.3f} | "
-                         f"{m['weighted_f1']:.3f} | {m.get('P@1', 0):.3f} | "
-                         f"{m.get('P@5', 0):.3f} | {m.get('R@5', 0):.3f} |")
-    lines += ["", "## Plots", ""] + [f"![{n}]({p.name})" for n, p in plots.items()]
-    lines += ["", f"## Per-label precision, recall and F1 ({best.name})", "",
-              "| cluster | support | precision | recall | F1 |", "|---|---|---|---|---|"]
-    for row in per_label_table(test.clusters, best.predicted, cluster_names):
-        lines.append(f"| {row['label']} | {row['support']} | {row['precision']:.3f} | "
-                     f"{row['recall']:.3f} | {row['f1']:.3f} |")
-    lines += ["", "## The reference project's published numbers (theirs, not ours)", "",
-              "Other data (100,000 StackOverflow questions, 100 clusters) and another encoder: "
-              "for orientation, not comparison.", "", "| their model | their result |",
-              "|---|---|"]
-    lines += [f"| {model} | {value} |" for model, value in REFERENCE_RESULTS]
-    lines += ["", "Frequency buckets: clusters ranked by training frequency; head, torso and "
-              "tail each hold about a third of the training label occurrences."]
-    return "\n".join(lines) + "\n", plots
+            tags.add(r.name, *[m.get(c, 0.0) for c in
+                               ("micro_f1", "macro_f1", "weighted_f1", "P@1", "P@5", "R@5")])
+    report.heading("Plots")
+    report.plot("f1_by_model", _plot_f1(ranked, out_dir / "f1_by_model.png"))
+    report.plot("precision_at_k", _plot_ranking(ranked, out_dir / "precision_at_k.png"))
+    report.plot("recall_by_frequency",
+                _plot_buckets(ranked, out_dir / "recall_by_frequency.png"))
+    report.plot("per_label_f1", _plot_per_label(best, test_clusters, cluster_names,
+                                                out_dir / "per_label_f1.png"))
+    confusion_model = next((r for r in results if r.name == multiclass), None)
+    if confusion_model is not None:
+        report.plot("confusion_matrix", _plot_confusion(
+            confusion_matrix(test_clusters, confusion_model.scores, len(cluster_names)),
+            cluster_names, multiclass, out_dir / "confusion_matrix.png"))
+    report.heading(f"Per-label precision, recall and F1 ({best.name})")
+    per_label = report.table("per_label", Table(["cluster", "support", "precision", "recall",
+                                                 "F1"]))
+    for row in per_label_table(test_clusters, best.predicted, cluster_names):
+        per_label.add(row["label"], row["support"], row["precision"], row["recall"], row["f1"])
+    report.heading("The reference project's published numbers (theirs, not ours)")
+    report.text("Other data (100,000 StackOverflow questions, 100 clusters) and another "
+                "encoder: for orientation, not comparison.")
+    theirs = report.table("reference", Table(["their model", "their result"]))
+    for model, value in REFERENCE_RESULTS:
+        theirs.add(model, value)
+    report.text("Frequency buckets: clusters ranked by training frequency; head, torso and "
+                "tail each hold about a third of the training label occurrences.")
+    return report
 
 
 def _plot_f1(ranked: list[ModelResult], path: Path) -> Path:
@@ -176,9 +147,9 @@ def _plot_buckets(ranked: list[ModelResult], path: Path) -> Path:
     return save_png(fig, path)
 
 
-def _plot_per_label(result: ModelResult, test: SplitData, names: list[str], path: Path
-                    ) -> Path:
-    rows = sorted(per_label_table(test.clusters, result.predicted, names),
+def _plot_per_label(result: ModelResult, test_clusters: np.ndarray, names: list[str],
+                    path: Path) -> Path:
+    rows = sorted(per_label_table(test_clusters, result.predicted, names),
                   key=lambda r: -r["support"])[:40]
     fig, ax = new_figure(9, 5)
     ax.bar(range(len(rows)), [r["f1"] for r in rows], color="#3b75af")
@@ -203,6 +174,3 @@ def _plot_confusion(matrix: np.ndarray, names: list[str], model: str, path: Path
     fig.colorbar(image, ax=ax, fraction=0.046)
     return save_png(fig, path)
 
-
-def bucket_labels(train: SplitData) -> dict[str, np.ndarray]:
-    return frequency_buckets(train.clusters)

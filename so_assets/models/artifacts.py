@@ -45,7 +45,7 @@ def current_dir(models_dir: Path, name: str) -> Path:
     link = models_dir / name / CURRENT
     if not link.exists():
         raise FileNotFoundError(f"no trained model {name!r} under {models_dir}: materialize "
-                                f"tag_model_{name}")
+                                f"the asset {name}")
     return link.resolve()
 
 

@@ -1,108 +1,194 @@
-"""What every tag predictor shares: its inputs, thresholds, and saving into a folder."""
+"""The one model contract every family implements, for tags and for scores.
+
+A model says with class attributes what it needs beyond the title and body vectors
+(:class:`Need`) and what it predicts (:class:`Target`); the pipeline reads those to wire its
+inputs and its asset, so adding a model is one class plus one registry entry.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from so_assets.models.data import LabelSpace, SplitData
+from so_assets.models.data import LabelSpace, SplitData, TrainingData
 from so_assets.models.thresholds import apply_thresholds, choose_thresholds
-from so_assets.storage.embedding_store import EmbeddingStore
+
+if TYPE_CHECKING:
+    from so_assets.models.data import Inputs
+
+
+class Need(StrEnum):
+    """Inputs beyond the texts and their title / body vectors."""
+
+    TOKENS = "tokens"  # the 4 + 32 segment sequences (question_token_embeddings)
+    TAG_VECTORS = "tag_vectors"  # the kept tags' vectors (tag_embeddings)
+    TREE = "tree"  # the depth-1 cluster means and tag paths (tag_tree)
+
+
+class Target(StrEnum):
+    CLUSTERS = "clusters"  # the depth-1 label clusters
+    TAGS = "tags"  # the kept tags
+    SCORE = "score"  # the question's score
 
 
 @dataclass
-class Inputs:
-    """Questions to score: texts, title/body vectors, and token sequences when a model needs
-    them (``tokens``: title [n, 4, d], title_mask, body [n, 32, d], body_mask)."""
+class Scores:
+    """What a model gives for a batch of questions: probabilities per cluster and per kept tag
+    (tag models), or a predicted score (score models)."""
 
-    titles: list[str]
-    bodies: list[str]
-    title_vectors: np.ndarray
-    body_vectors: np.ndarray
-    tokens: dict[str, np.ndarray] | None = None
-
-    def __len__(self) -> int:
-        return len(self.titles)
+    clusters: np.ndarray | None = None  # [n, k]
+    tags: np.ndarray | None = None  # [n, t]
+    score: np.ndarray | None = None  # [n]
 
 
 @dataclass
-class TrainingData:
-    """Everything a model may learn from; every model sees the same splits."""
+class TrainResult:
+    """How fitting went: per-epoch history for iterative models, empty otherwise."""
 
-    labels: LabelSpace
-    train: SplitData
-    validation: SplitData
-    vectors: EmbeddingStore
-    cluster_means: np.ndarray  # [k, d] depth-1 cluster mean directions
-    tag_vectors: np.ndarray  # [t, d] kept tags' vectors
-
-    def inputs(self, split: SplitData, tokens: dict[str, np.ndarray] | None = None) -> Inputs:
-        return Inputs(split.titles, split.bodies, split.title_vectors, split.body_vectors,
-                      tokens)
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = 0
+    best_score: float = float("nan")
+    seconds: float = 0.0
 
 
-class Predictor:
-    """Base of every model family: scores, tuned thresholds, save and load."""
+class Model(ABC):
+    """Base of every family: fit, scores, save and load."""
 
-    family: ClassVar[str] = ""
-    predicts_tags: ClassVar[bool] = False
-    needs_tokens: ClassVar[bool] = False
+    family: ClassVar[str]
+    """Registry key saved with the artifacts, so a folder loads as the class that wrote it."""
+    needs: ClassVar[frozenset[Need]] = frozenset()
+    predicts: ClassVar[frozenset[Target]]
+    engine: ClassVar[str] = "numpy"
+    """What it runs on (shown as the asset's kind): pytorch, scikitlearn, xgboost, numpy."""
+    selection_metric: ClassVar[str]
+    """The validation figure that ranks models of this task and the baseline check uses."""
+    baseline_name: ClassVar[str]
+    """The naive model of this task every model must beat (names the check)."""
 
     def __init__(self, labels: LabelSpace, params: dict) -> None:
         self.labels = labels
         self.params = params
+
+    @abstractmethod
+    def fit(self, data: TrainingData, *, checkpoint: Path | None = None,
+            log: logging.Logger | None = None) -> TrainResult:
+        """Learn from ``data.train`` (``data.validation`` only to stop or select)."""
+
+    @abstractmethod
+    def predict_scores(self, inputs: Inputs) -> Scores:
+        """Scores for every question of ``inputs``."""
+
+    def calibrate(self, validation: SplitData) -> None:
+        """Tune decisions on the validation split (nothing to tune by default)."""
+        return None
+
+    @abstractmethod
+    def selection_value(self, split: SplitData, scores: Scores) -> float:
+        """The validation figure early stopping maximises (higher is better)."""
+
+    @abstractmethod
+    def evaluate(self, split: SplitData, scores: Scores | None = None) -> dict[str, float]:
+        """This task's metrics on a labelled split (scores computed when not given)."""
+
+    @classmethod
+    def beats(cls, ours: float, baseline: float) -> bool:
+        """Whether a selection-metric value is better than the baseline's."""
+        return ours > baseline
+
+    # -- persistence: families store their state; the base stores what it knows
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "predictor.json").write_text(json.dumps(
+            {"family": self.family, "params": self.params, "labels": self.labels.to_json(),
+             **self.saved_meta()}, indent=1))
+        self.save_state(directory)
+
+    def saved_meta(self) -> dict:
+        return {}
+
+    def restore_meta(self, directory: Path, meta: dict) -> None:
+        """Read back what :meth:`saved_meta` wrote (nothing by default)."""
+        return None
+
+    @abstractmethod
+    def save_state(self, directory: Path) -> None: ...
+
+    @abstractmethod
+    def load_state(self, directory: Path) -> None: ...
+
+    @classmethod
+    def restore(cls, directory: Path, meta: dict) -> Model:
+        model = cls(LabelSpace.from_json(meta["labels"]), meta["params"])
+        model.restore_meta(directory, meta)
+        model.load_state(directory)
+        return model
+
+
+class TagModel(Model):
+    """A multi-label tag predictor: cluster scores (and kept-tag scores when it predicts tags),
+    turned into decisions by thresholds tuned on validation."""
+
+    predicts = frozenset({Target.CLUSTERS})
+    selection_metric = "micro_f1"
+    baseline_name = "most_frequent"
+
+    def __init__(self, labels: LabelSpace, params: dict) -> None:
+        super().__init__(labels, params)
         self.cluster_thresholds = np.full(labels.n_clusters, 0.5, dtype=np.float32)
         self.tag_thresholds = np.full(labels.n_tags, 0.5, dtype=np.float32)
         self.threshold_rule = "0.5 (not tuned)"
         self.tag_threshold_rule = ""
 
-    # -- scoring: families implement these
-    def cluster_scores(self, inputs: Inputs) -> np.ndarray:
-        raise NotImplementedError
-
-    def tag_scores(self, inputs: Inputs) -> np.ndarray | None:
-        return None
-
-    # -- decisions
-    def calibrate(self, inputs: Inputs, split: SplitData) -> None:
-        """Tune the decision thresholds on validation scores."""
+    def calibrate(self, validation: SplitData) -> None:
+        scores = self.predict_scores(validation)
         self.cluster_thresholds, self.threshold_rule = choose_thresholds(
-            split.clusters, self.cluster_scores(inputs))
-        tags = self.tag_scores(inputs)
+            validation.clusters, scores.clusters)
+        if scores.tags is not None:
+            self.tag_thresholds, self.tag_threshold_rule = choose_thresholds(
+                validation.tags, scores.tags)
+
+    def selection_value(self, split: SplitData, scores: Scores) -> float:
+        """Validation micro-F1 of the clusters at the best global threshold."""
+        from so_assets.models.thresholds import best_global_threshold
+
+        return best_global_threshold(split.clusters, scores.clusters)[1]
+
+    def decide(self, scores: Scores) -> tuple[np.ndarray, np.ndarray | None]:
+        """Cluster decisions, and kept-tag decisions when the model scores tags."""
+        clusters = apply_thresholds(scores.clusters, self.cluster_thresholds)
+        tags = None if scores.tags is None else apply_thresholds(scores.tags,
+                                                                 self.tag_thresholds)
+        return clusters, tags
+
+    def evaluate(self, split: SplitData, scores: Scores | None = None) -> dict[str, float]:
+        from so_assets.evaluation.tag_metrics import multilabel_metrics
+
+        scores = scores or self.predict_scores(split)
+        clusters, tags = self.decide(scores)
+        metrics = multilabel_metrics(split.clusters, scores.clusters, clusters)
         if tags is not None:
-            self.tag_thresholds, self.tag_threshold_rule = choose_thresholds(split.tags, tags)
+            metrics |= {f"tags_{k}": v for k, v in
+                        multilabel_metrics(split.tags, scores.tags, tags).items()}
+        return metrics
 
-    def predict_clusters(self, inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
-        scores = self.cluster_scores(inputs)
-        return scores, apply_thresholds(scores, self.cluster_thresholds)
+    def saved_meta(self) -> dict:
+        return {"threshold_rule": self.threshold_rule,
+                "tag_threshold_rule": self.tag_threshold_rule}
 
-    # -- persistence
+    def restore_meta(self, directory: Path, meta: dict) -> None:
+        self.threshold_rule = meta["threshold_rule"]
+        self.tag_threshold_rule = meta["tag_threshold_rule"]
+        self.cluster_thresholds = np.load(directory / "cluster_thresholds.npy")
+        self.tag_thresholds = np.load(directory / "tag_thresholds.npy")
+
     def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "predictor.json").write_text(json.dumps({
-            "family": self.family, "params": self.params, "labels": self.labels.to_json(),
-            "threshold_rule": self.threshold_rule, "tag_threshold_rule": self.tag_threshold_rule,
-        }, indent=1))
+        super().save(directory)
         np.save(directory / "cluster_thresholds.npy", self.cluster_thresholds)
         np.save(directory / "tag_thresholds.npy", self.tag_thresholds)
-        self.save_state(directory)
-
-    def save_state(self, directory: Path) -> None:
-        raise NotImplementedError
-
-    def load_state(self, directory: Path) -> None:
-        raise NotImplementedError
-
-    @classmethod
-    def restore(cls, directory: Path, meta: dict) -> Predictor:
-        predictor = cls(LabelSpace.from_json(meta["labels"]), meta["params"])
-        predictor.cluster_thresholds = np.load(directory / "cluster_thresholds.npy")
-        predictor.tag_thresholds = np.load(directory / "tag_thresholds.npy")
-        predictor.threshold_rule = meta["threshold_rule"]
-        predictor.tag_threshold_rule = meta["tag_threshold_rule"]
-        predictor.load_state(directory)
-        return predictor

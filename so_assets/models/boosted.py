@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
-import torch
-import xgboost as xgb
 
-from so_assets.models.base import Inputs, Predictor, TrainingData
+from so_assets.models.base import Scores, TagModel, TrainResult
+from so_assets.models.data import Inputs, TrainingData
 
 
-class XGBoostMulticlass(Predictor):
+def cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+class XGBoostMulticlass(TagModel):
     """``multi:softprob`` on [title, body] vectors; ``hist`` trees, on CUDA when present.
 
     Its class probabilities rank every cluster, so the multi-label decision is a threshold on
@@ -19,38 +25,44 @@ class XGBoostMulticlass(Predictor):
     """
 
     family = "xgboost"
+    engine = "xgboost"
 
-    def fit(self, data: TrainingData) -> None:
+    def fit(self, data: TrainingData, *, checkpoint: Path | None = None,
+            log: logging.Logger | None = None) -> TrainResult:
+        import xgboost as xgb
+
         p = self.params
         target = data.train.majority_cluster()
         self.classes_ = np.unique(target)  # xgboost wants classes 0..m-1
         self.model = None
         if len(self.classes_) < 2:  # one majority cluster for every question: nothing to learn
-            return
+            return TrainResult()
         remap = {c: i for i, c in enumerate(self.classes_)}
         self.model = xgb.XGBClassifier(
             n_estimators=p.get("n_estimators", 300), max_depth=p.get("max_depth", 6),
             learning_rate=p.get("learning_rate", 0.1), subsample=0.8, colsample_bytree=0.3,
-            max_bin=64, tree_method="hist", device="cuda" if torch.cuda.is_available() else "cpu",
-            early_stopping_rounds=15, eval_metric="mlogloss", n_jobs=p.get("n_jobs", 0))
+            max_bin=64, tree_method="hist", device="cuda" if cuda_available() else "cpu",
+            early_stopping_rounds=15, eval_metric="mlogloss", n_jobs=p.get("n_jobs", 0),
+            random_state=p.get("seed", 0))
         valid = np.isin(data.validation.majority_cluster(), self.classes_)
         val_target = np.array([remap[c] for c in data.validation.majority_cluster()[valid]])
-        x_val = self._x(data.inputs(data.validation))[valid]
-        self.model.fit(self._x(data.inputs(data.train)), np.array([remap[c] for c in target]),
+        x_val = self._x(data.validation)[valid]
+        self.model.fit(self._x(data.train), np.array([remap[c] for c in target]),
                        eval_set=[(x_val, val_target)] if len(val_target) else None,
                        verbose=False)
+        return TrainResult()
 
     @staticmethod
     def _x(inputs: Inputs) -> np.ndarray:
         return np.hstack([inputs.title_vectors, inputs.body_vectors])
 
-    def cluster_scores(self, inputs: Inputs) -> np.ndarray:
+    def predict_scores(self, inputs: Inputs) -> Scores:
         out = np.zeros((len(inputs), self.labels.n_clusters), dtype=np.float32)
         if self.model is None:
             out[:, self.classes_] = 1.0
         elif len(inputs):
             out[:, self.classes_] = self.model.predict_proba(self._x(inputs))
-        return out
+        return Scores(clusters=out)
 
     def save_state(self, directory: Path) -> None:
         if self.model is not None:
@@ -58,6 +70,8 @@ class XGBoostMulticlass(Predictor):
         np.save(directory / "classes.npy", self.classes_)
 
     def load_state(self, directory: Path) -> None:
+        import xgboost as xgb
+
         self.classes_ = np.load(directory / "classes.npy")
         self.model = None
         if (directory / "model.ubj").exists():

@@ -1,15 +1,15 @@
-"""Training data: label spaces, splits and features streamed from the HDF5 partitions."""
+"""What models learn from and score: label spaces, inputs and labelled splits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch.utils.data import IterableDataset
 
-from so_assets.storage.embedding_store import EmbeddingStore
+if TYPE_CHECKING:
+    from so_assets.storage.embedding_store import EmbeddingStore
 
 
 @dataclass(frozen=True)
@@ -37,25 +37,49 @@ class LabelSpace:
         return cls(data["cluster_names"], data["tags"], data["tag_cluster"])
 
 
-@dataclass
-class SplitData:
-    """One split: question ids, texts, label matrices, and (once loaded) dense features."""
+@dataclass(kw_only=True)
+class Inputs:
+    """Questions to score: texts, title / body vectors, the token sequences when a model needs
+    them (title [n, 4, d], title_mask, body [n, 32, d], body_mask) and the columns known at
+    posting time (creation_date, code_block_count, num_tags, owner_reputation)."""
 
     question_ids: np.ndarray
     titles: list[str]
     bodies: list[str]
-    clusters: np.ndarray  # [n, k] {0,1} float32
-    tags: np.ndarray  # [n, t] {0,1} float32
-    title_vectors: np.ndarray | None = None
-    body_vectors: np.ndarray | None = None
+    title_vectors: np.ndarray
+    body_vectors: np.ndarray
+    tokens: dict[str, np.ndarray] | None = None
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return len(self.question_ids)
+        return len(self.titles)
+
+
+@dataclass(kw_only=True)
+class SplitData(Inputs):
+    """One labelled split: inputs plus cluster and kept-tag indicator matrices and scores."""
+
+    clusters: np.ndarray  # [n, k] {0, 1} float32
+    tags: np.ndarray  # [n, t] {0, 1} float32
+    scores: np.ndarray | None = None  # [n] the question scores, when the source has them
 
     def majority_cluster(self) -> np.ndarray:
         """The seed's single-label target: the cluster most of the question's tags fall in
         (ties: the lower cluster index)."""
         return self.clusters.argmax(axis=1) if len(self) else np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class TrainingData:
+    """Everything a model may learn from; every model sees the same splits. ``tree`` and
+    ``tag_vectors`` are filled for models that need them."""
+
+    labels: LabelSpace
+    train: SplitData
+    validation: SplitData
+    vectors: EmbeddingStore | None = None  # the partitions, for models that stream them
+    cluster_means: np.ndarray | None = None  # [k, d] depth-1 cluster mean directions
+    tag_vectors: np.ndarray | None = None  # [t, d] kept tags' vectors
 
 
 def multi_hot(rows: Sequence[Sequence[int]], width: int) -> np.ndarray:
@@ -84,53 +108,3 @@ def load_dense(store: EmbeddingStore, kind: str, ids: np.ndarray, datasets: Sequ
         raise ValueError(f"{(~found).sum()} questions have no {kind} vectors (e.g. {missing}): "
                          f"materialize {kind} for their days")
     return out
-
-
-class SequenceStream(IterableDataset):
-    """Token-sequence features streamed from HDF5 in shuffled minibatches.
-
-    Partitions are visited in a new random order every epoch and rows are shuffled within a
-    buffer, so memory holds one buffer of [rows, 36, d] whatever the corpus size.
-    """
-
-    def __init__(self, store: EmbeddingStore, kind: str, ids: np.ndarray, labels: np.ndarray,
-                 batch_size: int = 64, buffer_rows: int = 2048, shuffle: bool = True,
-                 seed: int = 0) -> None:
-        self.store, self.kind, self.batch_size = store, kind, batch_size
-        self.row_of = {int(q): i for i, q in enumerate(ids)}
-        self.ids, self.labels = ids, labels
-        self.buffer_rows, self.shuffle, self.seed = buffer_rows, shuffle, seed
-        self.epoch = 0
-
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
-        rng = np.random.default_rng(self.seed + self.epoch)
-        self.epoch += 1
-        days = self.store.days(self.kind)
-        if self.shuffle:
-            days = list(rng.permutation(days))
-        names = ["title", "title_mask", "body", "body_mask"]
-        buffer: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
-        held = 0
-        for ids, arrays in self.store.iter_batches(self.kind, names, question_ids=self.ids,
-                                                   batch_size=512, days=days):
-            buffer.append((ids, arrays))
-            held += len(ids)
-            if held >= self.buffer_rows:
-                yield from self._drain(buffer, rng)
-                buffer, held = [], 0
-        if buffer:
-            yield from self._drain(buffer, rng)
-
-    def _drain(self, buffer, rng) -> Iterator[tuple[torch.Tensor, ...]]:
-        ids = np.concatenate([b[0] for b in buffer])
-        arrays = {n: np.concatenate([b[1][n] for b in buffer]) for n in buffer[0][1]}
-        order = rng.permutation(len(ids)) if self.shuffle else np.arange(len(ids))
-        rows = np.array([self.row_of[int(q)] for q in ids])
-        for lo in range(0, len(order), self.batch_size):
-            pick = order[lo : lo + self.batch_size]
-            yield (torch.from_numpy(arrays["title"][pick]),
-                   torch.from_numpy(arrays["title_mask"][pick]),
-                   torch.from_numpy(arrays["body"][pick]),
-                   torch.from_numpy(arrays["body_mask"][pick]),
-                   torch.from_numpy(self.labels[rows[pick]]),
-                   torch.from_numpy(rows[pick]))

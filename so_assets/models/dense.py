@@ -2,64 +2,35 @@
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from so_assets.models.base import Inputs, Predictor, TrainingData
-from so_assets.models.losses import AsymmetricLoss, FocalLoss, WeightedBCE, positive_weights
-from so_assets.models.networks import MLP, DualStreamFusion, HierarchicalHeads
-from so_assets.models.trainer import TrainConfig, TrainResult, train_network
+from so_assets.models.base import Scores, TagModel, Target
+from so_assets.models.data import Inputs, TrainingData
+from so_assets.models.torch_model import TorchModel, make_loss, minibatches
 
+if TYPE_CHECKING:
+    import torch
 
-def make_loss(name: str, targets: np.ndarray) -> torch.nn.Module:
-    if name == "asl":
-        return AsymmetricLoss(gamma_neg=4.0, gamma_pos=1.0)
-    if name == "focal":
-        return FocalLoss(gamma=2.0, smoothing=0.1)
-    return WeightedBCE(positive_weights(torch.from_numpy(targets)))
+    from so_assets.models.torch_loop import TrainConfig
 
 
-def minibatches(arrays: list[np.ndarray], batch_size: int, seed: int):
-    """A fresh shuffled pass over in-memory arrays each time it is called."""
-    epoch = [0]
+class VectorModel(TorchModel):
+    """A torch model reading the title and body vectors, trained from memory."""
 
-    def batches():
-        rng = np.random.default_rng(seed + epoch[0])
-        epoch[0] += 1
-        order = rng.permutation(len(arrays[0]))
-        for lo in range(0, len(order), batch_size):
-            pick = order[lo : lo + batch_size]
-            yield [torch.from_numpy(a[pick]) for a in arrays]
-
-    return batches
+    def network_inputs(self, inputs: Inputs) -> list[np.ndarray]:
+        return [inputs.title_vectors, inputs.body_vectors]
 
 
-class TorchPredictor(Predictor):
-    """A predictor whose state is one torch network built from the input width."""
-
-    def build(self, dim: int) -> torch.nn.Module:
-        raise NotImplementedError
-
-    def save_state(self, directory: Path) -> None:
-        torch.save({"dim": self.dim, "state": self.network.state_dict()}, directory / "model.pt")
-
-    def load_state(self, directory: Path) -> None:
-        saved = torch.load(directory / "model.pt", weights_only=True)
-        self.dim = saved["dim"]
-        self.network = self.build(self.dim)
-        self.network.load_state_dict(saved["state"])
-        self.network.eval()
-
-
-class TorchDense(TorchPredictor):
+class TorchDense(VectorModel, TagModel):
     """``params["network"]``: ``mlp``, ``dsf_mhsa`` or ``dsf_cross_attention``."""
 
     family = "torch_dense"
 
-    def build(self, dim: int) -> torch.nn.Module:
+    def build_network(self, dim: int) -> torch.nn.Module:
+        from so_assets.models.networks import MLP, DualStreamFusion
+
         p = self.params
         if p["network"] == "mlp":
             return MLP(dim, self.labels.n_clusters, hidden=p.get("hidden", 512))
@@ -67,95 +38,60 @@ class TorchDense(TorchPredictor):
         return DualStreamFusion(dim, self.labels.n_clusters, fusion=fusion,
                                 hidden=p.get("hidden", 256), n_tokens=p.get("n_tokens", 4))
 
-    def fit(self, data: TrainingData, checkpoint: Path | None = None,
-            log: logging.Logger | None = None) -> TrainResult:
-        p = self.params
-        self.dim = data.train.title_vectors.shape[1]
-        self.network = self.build(self.dim)
-        config = TrainConfig(**p.get("train", {}))
-        loss_fn = make_loss(p.get("loss", "bce"), data.train.clusters)
+    def training_batches(self, data: TrainingData, config: TrainConfig):
+        loss_fn = make_loss(self.params.get("loss", "bce"), data.train.clusters)
         train = data.train
         batches = minibatches([train.title_vectors, train.body_vectors, train.clusters],
                               config.batch_size, config.seed)
 
-        def loss_of_batch(model, batch, device):
+        def loss_of_batch(network, batch, device):
             title, body, y = (t.to(device) for t in batch)
-            logits, targets = model(title, body, targets=y, mixup_alpha=config.mixup_alpha)
+            logits, targets = network(title, body, targets=y, mixup_alpha=config.mixup_alpha)
             return loss_fn.to(device)(logits, targets)
 
-        def validation_scores(model, device):
-            return self._scores(model, data.inputs(data.validation), device)
+        return batches, loss_of_batch
 
-        return train_network(self.network, config, batches,
-                             int(np.ceil(len(train) / config.batch_size)), loss_of_batch,
-                             validation_scores, data.validation.clusters, checkpoint, log)
+    def outputs(self, network, batch):
+        import torch
 
-    @torch.inference_mode()
-    def _scores(self, model, inputs: Inputs, device: torch.device | None = None) -> np.ndarray:
-        device = device or torch.device("cpu")
-        out = []
-        for lo in range(0, len(inputs), 1024):
-            title = torch.from_numpy(inputs.title_vectors[lo : lo + 1024]).to(device)
-            body = torch.from_numpy(inputs.body_vectors[lo : lo + 1024]).to(device)
-            out.append(torch.sigmoid(model(title, body)[0]).cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, self.labels.n_clusters), np.float32)
+        return [torch.sigmoid(network(*batch)[0])]
 
-    def cluster_scores(self, inputs: Inputs) -> np.ndarray:
-        self.network.eval()
-        return self._scores(self.network, inputs)
+    def to_scores(self, outputs: list[np.ndarray]) -> Scores:
+        return Scores(clusters=outputs[0])
 
 
-class Hierarchical(TorchPredictor):
+class Hierarchical(VectorModel, TagModel):
     """Cluster first, then the kept tags inside the likely clusters (see HierarchicalHeads)."""
 
     family = "hierarchical"
-    predicts_tags = True
+    predicts = frozenset({Target.CLUSTERS, Target.TAGS})
 
-    def build(self, dim: int) -> HierarchicalHeads:
+    def build_network(self, dim: int) -> torch.nn.Module:
+        from so_assets.models.networks import HierarchicalHeads
+
         return HierarchicalHeads(dim, self.labels.n_clusters, self.labels.tag_cluster,
                                  hidden=self.params.get("hidden", 512))
 
-    def fit(self, data: TrainingData, checkpoint: Path | None = None,
-            log: logging.Logger | None = None) -> TrainResult:
-        config = TrainConfig(**self.params.get("train", {}))
-        self.dim = data.train.title_vectors.shape[1]
-        self.network = self.build(self.dim)
+    def training_batches(self, data: TrainingData, config: TrainConfig):
         train = data.train
         cluster_loss = make_loss("bce", train.clusters)
         tag_loss = make_loss("bce", train.tags)
         batches = minibatches([train.title_vectors, train.body_vectors, train.clusters,
                                train.tags], config.batch_size, config.seed)
 
-        def loss_of_batch(model, batch, device):
+        def loss_of_batch(network, batch, device):
             title, body, clusters, tags = (t.to(device) for t in batch)
-            cluster_logits, tag_logits = model(title, body)
+            cluster_logits, tag_logits = network(title, body)
             return cluster_loss.to(device)(cluster_logits, clusters) + tag_loss.to(device)(
                 tag_logits, tags)
 
-        def validation_scores(model, device):
-            return self._scores(model, data.inputs(data.validation), device)[0]
+        return batches, loss_of_batch
 
-        return train_network(self.network, config, batches,
-                             int(np.ceil(len(train) / config.batch_size)), loss_of_batch,
-                             validation_scores, data.validation.clusters, checkpoint, log)
+    def outputs(self, network, batch):
+        import torch
 
-    @torch.inference_mode()
-    def _scores(self, model, inputs: Inputs, device: torch.device | None = None):
-        device = device or torch.device("cpu")
-        clusters, tags = [], []
-        for lo in range(0, len(inputs), 1024):
-            title = torch.from_numpy(inputs.title_vectors[lo : lo + 1024]).to(device)
-            body = torch.from_numpy(inputs.body_vectors[lo : lo + 1024]).to(device)
-            cluster_logits, tag_logits = model(title, body)
-            clusters.append(torch.sigmoid(cluster_logits).cpu().numpy())
-            tags.append(model.tag_scores(cluster_logits, tag_logits).cpu().numpy())
-        if not clusters:
-            return (np.zeros((0, self.labels.n_clusters), np.float32),
-                    np.zeros((0, self.labels.n_tags), np.float32))
-        return np.concatenate(clusters), np.concatenate(tags)
+        cluster_logits, tag_logits = network(*batch)
+        return [torch.sigmoid(cluster_logits), network.tag_scores(cluster_logits, tag_logits)]
 
-    def cluster_scores(self, inputs: Inputs) -> np.ndarray:
-        return self._scores(self.network.eval(), inputs)[0]
-
-    def tag_scores(self, inputs: Inputs) -> np.ndarray:
-        return self._scores(self.network.eval(), inputs)[1]
+    def to_scores(self, outputs: list[np.ndarray]) -> Scores:
+        return Scores(clusters=outputs[0], tags=outputs[1])

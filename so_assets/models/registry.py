@@ -1,4 +1,6 @@
-"""The model registry: adding a model is one ``ModelSpec``; each becomes ``tag_model_<name>``."""
+"""The model registry: adding a model is one :class:`ModelSpec` here (and, for a new family,
+one class). Each spec becomes the asset ``<task>_model_<name>`` with its baseline check; its
+class's attributes say what it needs and predicts."""
 
 from __future__ import annotations
 
@@ -6,67 +8,104 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from so_assets.models.base import Predictor
+from so_assets.models.base import Model, TagModel, Target
+from so_assets.models.baseline import MostFrequentBaseline
 from so_assets.models.boosted import XGBoostMulticlass
+from so_assets.models.data import LabelSpace
 from so_assets.models.dense import Hierarchical, TorchDense
-from so_assets.models.fusion import HybridFusion
+from so_assets.models.dual_encoder import DualEncoderModel
+from so_assets.models.hybrid import HybridFusion
 from so_assets.models.linear import TfidfLinear
-from so_assets.models.matcher_model import DualEncoderModel
 from so_assets.models.sequence import SequenceModel
 
-FAMILIES: dict[str, type[Predictor]] = {cls.family: cls for cls in (
+FAMILIES: dict[str, type[Model]] = {cls.family: cls for cls in (
     TfidfLinear, XGBoostMulticlass, DualEncoderModel, TorchDense, SequenceModel, Hierarchical,
-    HybridFusion)}
+    HybridFusion, MostFrequentBaseline)}
 
 
 @dataclass(frozen=True)
 class ModelSpec:
+    """One registered model: its name, class and parameters."""
+
     name: str
-    family: str
+    model: type[Model]
     description: str
     params: dict = field(default_factory=dict)
 
-    def build(self, labels) -> Predictor:
-        return FAMILIES[self.family](labels, self.params)
+    @property
+    def task(self) -> str:
+        return "score" if Target.SCORE in self.model.predicts else "tag"
+
+    @property
+    def asset_name(self) -> str:
+        """The asset's name, which is also its folder under ``data/models/``."""
+        return f"{self.task}_model_{self.name}"
+
+    def build(self, labels: LabelSpace) -> Model:
+        return self.model(labels, self.params)
 
 
-MODEL_SPECS: tuple[ModelSpec, ...] = (
-    ModelSpec("tfidf_linear", "tfidf_linear",
+TAG_MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec("tfidf_linear", TfidfLinear,
               "one-vs-rest logistic regression on TF-IDF of title and body (baseline)",
               {"C": 4.0}),
-    ModelSpec("xgboost", "xgboost",
+    ModelSpec("xgboost", XGBoostMulticlass,
               "XGBoost multiclass on the majority-vote cluster, title + body vectors",
               {"n_estimators": 150, "max_depth": 4, "learning_rate": 0.2}),
-    ModelSpec("dual_encoder", "dual_encoder",
+    ModelSpec("dual_encoder", DualEncoderModel,
               "no training: cosine of the question to cluster means and tag vectors"),
-    ModelSpec("mlp", "torch_dense", "MLP on [title, body] vectors, BCE with class weights",
+    ModelSpec("mlp", TorchDense, "MLP on [title, body] vectors, BCE with class weights",
               {"network": "mlp", "loss": "bce", "train": {"epochs": 60, "lr": 1e-3}}),
-    ModelSpec("dsf_mhsa", "torch_dense",
+    ModelSpec("dsf_mhsa", TorchDense,
               "dual-stream fusion, self-attention over 4 + 4 learned stream tokens, ASL",
               {"network": "dsf_mhsa", "loss": "asl", "train": {"epochs": 60, "lr": 5e-4}}),
-    ModelSpec("dsf_cross_attention", "torch_dense",
+    ModelSpec("dsf_cross_attention", TorchDense,
               "dual-stream fusion, title tokens attend to body tokens; ASL (4, 1), manifold "
               "mixup, OneCycleLR",
               {"network": "dsf_cross_attention", "loss": "asl",
                "train": {"epochs": 40, "lr": 1e-3, "scheduler": "onecycle",
                          "mixup_alpha": 0.4, "patience": 10}}),
-    ModelSpec("sequence_dsf", "sequence_dsf",
+    ModelSpec("sequence_dsf", SequenceModel,
               "Conv1d + self-attention over 32 body segments, title segments cross-attend; "
               "focal loss with label smoothing",
               {"loss": "focal", "train": {"epochs": 40, "lr": 5e-4, "batch_size": 64}}),
-    ModelSpec("hierarchical", "hierarchical",
+    ModelSpec("hierarchical", Hierarchical,
               "cluster head and tag head on one trunk; tag score = p(cluster) x p(tag)",
               {"train": {"epochs": 60, "lr": 1e-3}}),
-    ModelSpec("hybrid", "hybrid_fusion",
+    ModelSpec("hybrid", HybridFusion,
               "sparse + dense: TF-IDF model and dense MLP probabilities mixed with a weight "
               "chosen on validation",
               {"sparse": {"C": 4.0},
                "dense": {"network": "mlp", "loss": "bce", "train": {"epochs": 60, "lr": 1e-3}}}),
 )
-SPECS_BY_NAME = {spec.name: spec for spec in MODEL_SPECS}
+MODELS: tuple[ModelSpec, ...] = TAG_MODELS
+BY_ASSET_NAME = {spec.asset_name: spec for spec in MODELS}
 
 
-def load_predictor(directory: Path) -> Predictor:
-    """A saved model (``data/models/<name>/current``), from its artifacts only."""
+BASELINES: dict[type[Model], type[Model]] = {TagModel: MostFrequentBaseline}
+"""Each task's naive model, which every model of the task must beat."""
+
+
+def baseline_for(model: type[Model], labels: LabelSpace) -> Model:
+    """The (unfitted) naive model of ``model``'s task."""
+    for task, baseline in BASELINES.items():
+        if issubclass(model, task):
+            return baseline(labels, {})
+    raise ValueError(f"{model.__name__} belongs to no task with a baseline")
+
+
+def tag_model(name: str) -> ModelSpec:
+    """A registered tag model by its short name; an error lists the names."""
+    for spec in TAG_MODELS:
+        if spec.name == name:
+            return spec
+    raise ValueError(f"no tag model {name!r}; registered: {[s.name for s in TAG_MODELS]}")
+
+
+def load_model(directory: Path) -> Model:
+    """A saved model, from its artifacts only (the class is the family it was saved as)."""
     meta = json.loads((directory / "predictor.json").read_text())
-    return FAMILIES[meta["family"]].restore(directory, meta)
+    family = FAMILIES.get(meta["family"])
+    if family is None:
+        raise ValueError(f"{directory}: saved by an unknown family {meta['family']!r}")
+    return family.restore(directory, meta)

@@ -2,69 +2,55 @@
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from so_assets.embedding.question_vectors import TOKENS
-from so_assets.models.base import Inputs, TrainingData
-from so_assets.models.data import SequenceStream, load_dense
-from so_assets.models.dense import TorchPredictor, make_loss
-from so_assets.models.networks import SequenceDSF
-from so_assets.models.trainer import TrainConfig, TrainResult, train_network
+from so_assets.models.base import Need, Scores, TagModel
+from so_assets.models.data import Inputs, TrainingData
+from so_assets.models.torch_model import TorchModel, make_loss
+from so_assets.storage.embedding_store import TOKEN_FIELDS
 
-TOKEN_FIELDS = ("title", "title_mask", "body", "body_mask")
+if TYPE_CHECKING:
+    import torch
+
+    from so_assets.models.torch_loop import TrainConfig
 
 
-class SequenceModel(TorchPredictor):
+class SequenceModel(TorchModel, TagModel):
     """Training streams [4 + 32, d] sequences from HDF5 (a shuffle buffer at a time)."""
 
     family = "sequence_dsf"
-    needs_tokens = True
+    needs = frozenset({Need.TOKENS})
+    score_batch_size = 256
 
-    def build(self, dim: int) -> SequenceDSF:
+    def build_network(self, dim: int) -> torch.nn.Module:
+        from so_assets.models.networks import SequenceDSF
+
         return SequenceDSF(dim, self.labels.n_clusters, hidden=self.params.get("hidden", 256))
 
-    def fit(self, data: TrainingData, checkpoint: Path | None = None,
-            log: logging.Logger | None = None) -> TrainResult:
-        config = TrainConfig(**self.params.get("train", {}))
-        self.dim = data.train.title_vectors.shape[1]
-        self.network = self.build(self.dim)
-        loss_fn = make_loss(self.params.get("loss", "focal"), data.train.clusters)
-        stream = SequenceStream(data.vectors, TOKENS, data.train.question_ids,
-                                data.train.clusters, batch_size=config.batch_size,
-                                seed=config.seed)
-        validation = data.inputs(data.validation, load_tokens(data, data.validation))
-
-        def loss_of_batch(model, batch, device):
-            title, title_mask, body, body_mask, y, _ = (t.to(device) for t in batch)
-            return loss_fn.to(device)(model(title, title_mask, body, body_mask), y)
-
-        def validation_scores(model, device):
-            return self._scores(model, validation, device)
-
-        return train_network(self.network, config, lambda: iter(stream),
-                             int(np.ceil(len(data.train) / config.batch_size)), loss_of_batch,
-                             validation_scores, data.validation.clusters, checkpoint, log)
-
-    @torch.inference_mode()
-    def _scores(self, model, inputs: Inputs, device: torch.device | None = None) -> np.ndarray:
-        device = device or torch.device("cpu")
-        tokens = inputs.tokens
-        out = []
-        for lo in range(0, len(inputs), 256):
-            parts = [torch.from_numpy(tokens[f][lo : lo + 256]).to(device) for f in TOKEN_FIELDS]
-            out.append(torch.sigmoid(model(*parts)).cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, self.labels.n_clusters), np.float32)
-
-    def cluster_scores(self, inputs: Inputs) -> np.ndarray:
+    def network_inputs(self, inputs: Inputs) -> list[np.ndarray]:
         if inputs.tokens is None:
-            raise ValueError("sequence_dsf needs token sequences (question_token_embeddings)")
-        return self._scores(self.network.eval(), inputs)
+            raise ValueError(f"{self.family} needs token sequences (question_token_embeddings)")
+        return [inputs.tokens[name] for name in TOKEN_FIELDS]
 
+    def training_batches(self, data: TrainingData, config: TrainConfig):
+        from so_assets.models.sequence_stream import SequenceStream
 
-def load_tokens(data: TrainingData, split) -> dict[str, np.ndarray]:
-    """A split's token sequences (validation and test splits are small enough to hold)."""
-    return load_dense(data.vectors, TOKENS, split.question_ids, TOKEN_FIELDS)
+        loss_fn = make_loss(self.params.get("loss", "focal"), data.train.clusters)
+        stream = SequenceStream(data.vectors, data.train.question_ids, data.train.clusters,
+                                batch_size=config.batch_size, seed=config.seed)
+
+        def loss_of_batch(network, batch, device):
+            title, title_mask, body, body_mask, y, _ = (t.to(device) for t in batch)
+            return loss_fn.to(device)(network(title, title_mask, body, body_mask), y)
+
+        return (lambda: iter(stream)), loss_of_batch
+
+    def outputs(self, network, batch):
+        import torch
+
+        return [torch.sigmoid(network(*batch))]
+
+    def to_scores(self, outputs: list[np.ndarray]) -> Scores:
+        return Scores(clusters=outputs[0])

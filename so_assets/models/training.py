@@ -1,4 +1,5 @@
-"""Train one registered model, tune its thresholds, and publish its artifacts atomically."""
+"""Train one registered model, calibrate it on validation, and publish its artifacts
+atomically, with its validation figures and its baseline's beside it."""
 
 from __future__ import annotations
 
@@ -7,18 +8,13 @@ import json
 import logging
 import resource
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from so_assets.evaluation.plots import new_figure, save_png
-from so_assets.evaluation.tag_metrics import multilabel_metrics
-from so_assets.evaluation.tag_report import most_frequent_baseline
 from so_assets.models.artifacts import new_version_dir, publish
-from so_assets.models.base import Predictor, TrainingData
-from so_assets.models.registry import ModelSpec
-from so_assets.models.sequence import load_tokens
-from so_assets.models.thresholds import apply_thresholds
+from so_assets.models.base import Model
+from so_assets.models.data import TrainingData
+from so_assets.models.registry import ModelSpec, baseline_for
 
 
 def reset_peak_rss() -> None:
@@ -39,69 +35,59 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def process_peak_rss_mb() -> float:
+    """The whole process's peak resident memory, unaffected by :func:`reset_peak_rss`."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    model: Model
+    metrics: dict
+    folder: Path
+
+
 def train_and_publish(spec: ModelSpec, data: TrainingData, models_dir: Path,
                       encoder_config: dict | None = None, log: logging.Logger | None = None
-                      ) -> tuple[Predictor, dict]:
+                      ) -> TrainedModel:
     """Fit, calibrate on validation, save into a new version folder, then publish it.
 
     ``encoder_config`` (the encoder the features came from) is saved beside the model so that
     prediction on new text embeds it the same way.
     """
+    from so_assets.evaluation.plots import training_curve
+
     log = log or logging.getLogger(__name__)
-    version = new_version_dir(models_dir, spec.name)
-    predictor = spec.build(data.labels)
+    version = new_version_dir(models_dir, spec.asset_name)
+    model = spec.build(data.labels)
     reset_peak_rss()
     started = time.monotonic()
-    if predictor.family in ("torch_dense", "sequence_dsf", "hierarchical", "hybrid_fusion"):
-        result = predictor.fit(data, checkpoint=version / "best_checkpoint.pt", log=log)
-        history = result.history
-    else:
-        predictor.fit(data)
-        history = []
+    result = model.fit(data, checkpoint=version / "best_checkpoint.pt", log=log)
     train_seconds = time.monotonic() - started
-    tokens = load_tokens(data, data.validation) if predictor.needs_tokens else None
-    inputs = data.inputs(data.validation, tokens)
-    predictor.calibrate(inputs, data.validation)
-    scores, predicted = predictor.predict_clusters(inputs)
-    validation = multilabel_metrics(data.validation.clusters, scores, predicted)
-    baseline_scores, baseline_predicted = most_frequent_baseline(data.train, data.validation)
-    baseline = multilabel_metrics(data.validation.clusters, baseline_scores, baseline_predicted)
+    model.calibrate(data.validation)
+    validation = model.evaluate(data.validation)
+    baseline = baseline_for(spec.model, data.labels)
+    baseline.fit(data)
+    baseline_validation = baseline.evaluate(data.validation)
+    metric = model.selection_metric
     metrics = {
-        "name": spec.name, "family": spec.family, "description": spec.description,
-        "params": spec.params, "train_questions": len(data.train),
-        "validation_questions": len(data.validation), "train_seconds": train_seconds,
-        "peak_rss_mb": peak_rss_mb(), "threshold_rule": predictor.threshold_rule,
-        "validation": validation, "history": history,
-        "baseline_validation_micro_f1": baseline["micro_f1"],
+        "name": spec.name, "asset": spec.asset_name, "family": model.family,
+        "description": spec.description, "params": spec.params,
+        "train_questions": len(data.train), "validation_questions": len(data.validation),
+        "train_seconds": train_seconds, "peak_rss_mb": peak_rss_mb(),
+        "threshold_rule": getattr(model, "threshold_rule", ""),
+        "selection_metric": metric, "validation": validation,
+        "baseline": baseline.family, "baseline_validation": baseline_validation[metric],
+        "beats_baseline": model.beats(validation[metric], baseline_validation[metric]),
+        "history": result.history,
     }
-    tag_scores = predictor.tag_scores(inputs)
-    if tag_scores is not None:
-        metrics["validation_tags"] = multilabel_metrics(
-            data.validation.tags, tag_scores,
-            apply_thresholds(tag_scores, predictor.tag_thresholds))
-    predictor.save(version)
+    model.save(version)
     (version / "metrics.json").write_text(json.dumps(metrics, indent=1))
     (version / "encoder.json").write_text(json.dumps(encoder_config or {}, indent=1))
-    if history:
-        plot_history(history, spec.name, version / "training_curve.png")
+    if result.history:
+        training_curve(result.history, spec.name, f"validation {metric}",
+                       version / "training_curve.png")
     publish(version)
-    log.info("%s: validation micro-F1 %.4f, P@1 %.4f, %.0fs", spec.name,
-             validation["micro_f1"], validation.get("P@1", float("nan")), train_seconds)
-    return predictor, metrics
-
-
-def plot_history(history: list[dict], name: str, path: Path) -> Path:
-    fig, ax = new_figure()
-    epochs = [h["epoch"] for h in history]
-    ax.plot(epochs, [h["train_loss"] for h in history], color="#3b75af", label="train loss")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("train loss")
-    twin = ax.twinx()
-    twin.plot(epochs, [h["val_micro_f1"] for h in history], color="#ef8636",
-              label="validation micro-F1")
-    twin.set_ylabel("validation micro-F1")
-    best = int(np.argmax([h["val_micro_f1"] for h in history]))
-    twin.axvline(epochs[best], color="grey", linestyle=":", linewidth=1)
-    ax.set_title(f"{name}: training curve (best epoch {epochs[best]})")
-    fig.legend(loc="lower center", ncol=2, fontsize=8)
-    return save_png(fig, path)
+    log.info("%s: validation %s %.4f (baseline %.4f), %.0fs", spec.asset_name, metric,
+             validation[metric], baseline_validation[metric], train_seconds)
+    return TrainedModel(model, metrics, version)

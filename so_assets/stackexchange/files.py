@@ -9,6 +9,7 @@ import sys
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -44,8 +45,12 @@ def open_binary(path: Path) -> Iterator[IO[bytes]]:
 
 @contextmanager
 def csv_rows(path: Path, required: set[str], encoding: str = "utf-8"
-             ) -> Iterator[Iterator[dict[str, str]]]:
-    """Stream a CSV's rows as dicts after checking its header has the ``required`` columns."""
+             ) -> Iterator[Iterator[tuple[int, dict[str, str]]]]:
+    """Stream a CSV's rows as (line number, row) after checking its header has the
+    ``required`` columns. A UTF-8 byte-order mark is dropped; fields a short row lacks are
+    None."""
+    if encoding.replace("-", "").lower() == "utf8":
+        encoding = "utf-8-sig"
     with open_binary(path) as raw:
         text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
         reader = csv.DictReader(text)
@@ -57,11 +62,36 @@ def csv_rows(path: Path, required: set[str], encoding: str = "utf-8"
             raise DumpFormatError(
                 f"{path}: missing column(s) {sorted(missing)}; found {sorted(header)}")
 
-        def rows() -> Iterator[dict[str, str]]:
+        def rows() -> Iterator[tuple[int, dict[str, str]]]:
             try:
-                yield from reader
+                for row in reader:
+                    yield reader.line_num, row
             except (csv.Error, UnicodeDecodeError) as exc:
                 raise DumpFormatError(f"{path}: bad CSV near line {reader.line_num}: {exc}"
                                       ) from exc
 
         yield rows()
+
+@dataclass(frozen=True)
+class FileHead:
+    """The start of a file (or a folder), enough to recognise its format."""
+
+    path: Path
+    is_dir: bool
+    text: str
+
+    @property
+    def columns(self) -> set[str]:
+        """The lower-cased names of a CSV header line (empty for other text)."""
+        first = self.text.lstrip().splitlines()[0] if self.text.strip() else ""
+        return {c.strip().strip('"').lower() for c in first.split(",")} if "," in first else set()
+
+
+def read_head(path: Path, size: int = 4096) -> FileHead:
+    """The first ``size`` bytes of ``path`` as text (byte-order mark removed), or a folder."""
+    path = Path(path)
+    if path.is_dir():
+        return FileHead(path, True, "")
+    with open_binary(path) as stream:
+        text = stream.read(size).decode("utf-8-sig", "replace")
+    return FileHead(path, False, text)

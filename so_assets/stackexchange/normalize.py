@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -10,52 +11,68 @@ from so_assets.stackexchange.html_text import count_tokens, html_to_text, unesca
 from so_assets.stackexchange.records import AcceptedAnswer, QuestionRecord
 from so_assets.stackexchange.tags import parse_tags
 
+_INTEGER_RE = re.compile(r"[+-]?\d+(?:\.0*)?")
+_MISSING = (None, "", "NA", "NULL", "null")
+
 
 class RecordError(ValueError):
-    """A source row that cannot become a question record; the message names the field."""
+    """A source item that cannot become a question record; the message names the field."""
 
 
-def parse_time(value: Any) -> datetime | None:
+def parse_time(value: Any, what: str = "date") -> datetime | None:
     """UTC naive datetime from epoch seconds (API) or ISO 8601 text (dumps, CSV exports)."""
-    if value is None or value == "":
+    if value in _MISSING:
         return None
     if isinstance(value, datetime):
         moment = value
-    elif isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+    elif (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, str) and value.isdigit()):
         return datetime.fromtimestamp(int(value), tz=UTC).replace(tzinfo=None)
-    else:
-        text = str(value).strip().replace(" UTC", "").replace("Z", "+00:00")
+    elif isinstance(value, str):
+        text = value.strip().replace(" UTC", "").replace("Z", "+00:00")
         try:
             moment = datetime.fromisoformat(text)
-        except ValueError as exc:
-            raise RecordError(f"unreadable date {value!r}") from exc
+        except ValueError:
+            raise RecordError(f"{what} is not a date: {value!r}") from None
+    else:
+        raise RecordError(f"{what} is not a date: {value!r} ({type(value).__name__})")
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 
-def optional_int(value: Any) -> int | None:
-    """An int, or None for missing / empty / 'NA' values."""
-    if value is None or value == "" or value == "NA":
+def parse_int(value: Any, what: str = "value") -> int | None:
+    """An integer, or None for a missing value. Text must be a whole number ("12", "-3",
+    "12.0"): "1.9" or "2e3" are errors, never rounded, so ids cannot silently collide."""
+    if value in _MISSING:
         return None
-    try:
-        return int(float(value))
-    except (TypeError, ValueError) as exc:
-        raise RecordError(f"not an integer: {value!r}") from exc
+    if isinstance(value, bool):
+        raise RecordError(f"{what} is not an integer: {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _INTEGER_RE.fullmatch(value.strip()):
+        return int(value.strip().split(".")[0])
+    raise RecordError(f"{what} is not an integer: {value!r}")
 
 
-def answer_from_fields(
-    answer_id: Any, question_id: Any, score: Any, created: Any, body_html: str | None
-) -> AcceptedAnswer:
+def answer_from_fields(answer_id: Any, question_id: Any, score: Any, created: Any,
+                       body_html: Any) -> AcceptedAnswer:
     """An accepted answer's metadata; lengths are of its plain text (None without a body)."""
+    ident = parse_int(answer_id, "answer id")
+    if ident is None:
+        raise RecordError("an answer has no id")
+    if body_html is not None and not isinstance(body_html, str):
+        raise RecordError(f"answer {ident}: body is a {type(body_html).__name__}, not text")
     text = html_to_text(body_html) if body_html is not None else None
-    creation = parse_time(created)
+    creation = parse_time(created, f"answer {ident} creation date")
     if creation is None:
-        raise RecordError(f"answer {answer_id} has no creation date")
+        raise RecordError(f"answer {ident} has no creation date")
     return AcceptedAnswer(
-        answer_id=int(answer_id),
-        question_id=optional_int(question_id),
-        score=optional_int(score) or 0,
+        answer_id=ident,
+        question_id=parse_int(question_id, f"answer {ident} question id"),
+        score=parse_int(score, f"answer {ident} score") or 0,
         creation_date=creation,
         length_chars=len(text) if text is not None else None,
         length_tokens=count_tokens(text) if text is not None else None,
@@ -64,10 +81,8 @@ def answer_from_fields(
 
 def answer_from_api(item: Mapping[str, Any]) -> AcceptedAnswer:
     """An ``/answers`` item (``body`` present only with a body filter)."""
-    return answer_from_fields(
-        item["answer_id"], item.get("question_id"), item.get("score"),
-        item.get("creation_date"), item.get("body"),
-    )
+    return answer_from_fields(item.get("answer_id"), item.get("question_id"), item.get("score"),
+                              item.get("creation_date"), item.get("body"))
 
 
 def question_record(
@@ -77,7 +92,7 @@ def question_record(
     source: str,
     creation_date: Any,
     title: Any,
-    body_html: str | None,
+    body_html: Any,
     tags: Any,
     score: Any,
     answer: AcceptedAnswer | None = None,
@@ -87,35 +102,47 @@ def question_record(
     is_answered: Any = None,
     last_activity_date: Any = None,
     owner_user_id: Any = None,
-    link: str | None = None,
+    owner_reputation: Any = None,
+    link: Any = None,
 ) -> QuestionRecord:
-    """Build a validated record; raises :class:`RecordError` naming the bad field."""
-    qid = optional_int(question_id)
+    """Build a validated record; raises :class:`RecordError` naming the question and field."""
+    qid = parse_int(question_id, "question id")
     if qid is None:
         raise RecordError("question without an id")
-    created = parse_time(creation_date)
+    where = f"question {qid}"
+    created = parse_time(creation_date, f"{where}: creation date")
     if created is None:
-        raise RecordError(f"question {qid} has no creation date")
-    if title is None:
-        raise RecordError(f"question {qid} has no title")
-    accepted_id = optional_int(accepted_answer_id)
+        raise RecordError(f"{where} has no creation date")
+    if not isinstance(title, str):
+        raise RecordError(f"{where} has no title" if title is None else
+                          f"{where}: title is a {type(title).__name__}, not text")
+    if body_html is not None and not isinstance(body_html, str):
+        raise RecordError(f"{where}: body is a {type(body_html).__name__}, not text")
+    if tags is not None and not isinstance(tags, str | list | tuple):
+        raise RecordError(f"{where}: tags are a {type(tags).__name__}, not text or a list")
+    if isinstance(tags, list | tuple) and not all(isinstance(t, str) for t in tags):
+        raise RecordError(f"{where}: tags hold a non-text item: {tags!r}")
+    accepted_id = parse_int(accepted_answer_id, f"{where}: accepted answer id")
     if answer is not None and accepted_id is None:
         accepted_id = answer.answer_id
+    if is_answered is not None and not isinstance(is_answered, bool):
+        raise RecordError(f"{where}: is_answered is {is_answered!r}, not a boolean")
     return QuestionRecord(
         question_id=qid,
         site=site,
         source=source,
         creation_date=created,
-        title=unescape_title(str(title)),
+        title=unescape_title(title),
         question_text=body_html,
         tags=parse_tags(tags),
-        question_score=optional_int(score) or 0,
-        view_count=optional_int(view_count),
-        answer_count=optional_int(answer_count),
-        is_answered=None if is_answered is None else bool(is_answered),
-        last_activity_date=parse_time(last_activity_date),
-        owner_user_id=optional_int(owner_user_id),
-        link=link or None,
+        question_score=parse_int(score, f"{where}: score") or 0,
+        view_count=parse_int(view_count, f"{where}: view count"),
+        answer_count=parse_int(answer_count, f"{where}: answer count"),
+        is_answered=is_answered,
+        last_activity_date=parse_time(last_activity_date, f"{where}: last activity date"),
+        owner_user_id=parse_int(owner_user_id, f"{where}: owner user id"),
+        owner_reputation=parse_int(owner_reputation, f"{where}: owner reputation"),
+        link=link if isinstance(link, str) and link else None,
         accepted_answer_id=accepted_id,
         accepted_answer_score=answer.score if answer else None,
         accepted_answer_date=answer.creation_date if answer else None,
@@ -124,11 +151,12 @@ def question_record(
     )
 
 
-def record_from_api(
-    item: Mapping[str, Any], site: str, source: str, answer: AcceptedAnswer | None
-) -> QuestionRecord:
+def record_from_api(item: Mapping[str, Any], site: str, source: str,
+                    answer: AcceptedAnswer | None) -> QuestionRecord:
     """A ``/questions`` item; ``body`` is missing under the default filter and then None."""
     owner = item.get("owner") or {}
+    if not isinstance(owner, dict):
+        raise RecordError(f"question {item.get('question_id')}: owner is not an object")
     return question_record(
         question_id=item.get("question_id"),
         site=site,
@@ -145,5 +173,6 @@ def record_from_api(
         is_answered=item.get("is_answered"),
         last_activity_date=item.get("last_activity_date"),
         owner_user_id=owner.get("user_id"),
+        owner_reputation=owner.get("reputation"),
         link=item.get("link"),
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from typing import ClassVar
+
+STACKOVERFLOW_FIRST_DAY = date(2008, 7, 31)  # the first public day: where partitions start
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,7 @@ class QuestionRecord:
     is_answered: bool | None = None
     last_activity_date: datetime | None = None
     owner_user_id: int | None = None
+    owner_reputation: int | None = None  # the asker's reputation when the source gives it
     link: str | None = None
     accepted_answer_id: int | None = None
     accepted_answer_score: int | None = None
@@ -75,3 +79,17 @@ class AcceptedAnswer:
     creation_date: datetime
     length_chars: int | None
     length_tokens: int | None
+
+
+@dataclass
+class SkipLog:
+    """Items a source could not turn into records: how many, and the first reasons, located."""
+
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+    max_examples: ClassVar[int] = 20
+
+    def add(self, where: str, why: str) -> None:
+        self.count += 1
+        if len(self.examples) < self.max_examples:
+            self.examples.append(f"{where}: {why}")

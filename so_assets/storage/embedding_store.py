@@ -18,6 +18,10 @@ import numpy as np
 
 COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
 
+VECTORS = "question_embeddings"  # per day: question_id, title [n, d], body [n, d]
+TOKENS = "question_token_embeddings"  # per day: title [n, 4, d], body [n, 32, d] and masks
+TOKEN_FIELDS = ("title", "title_mask", "body", "body_mask")
+
 
 def write_h5_atomic(path: Path, arrays: Mapping[str, np.ndarray],
                     attrs: Mapping[str, Any] | None = None) -> Path:
@@ -54,6 +58,9 @@ class EmbeddingStore:
     def __init__(self, root: Path | str, slug: str) -> None:
         self.root = Path(root)
         self.slug = slug
+
+    def folder(self, kind: str) -> Path:
+        return self.root / self.slug / kind
 
     def path(self, kind: str, day: date | str) -> Path:
         day_text = day if isinstance(day, str) else day.isoformat()

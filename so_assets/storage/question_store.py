@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from so_assets.stackexchange.records import DERIVED_FIELDS, RECORD_FIELDS, QuestionRecord
-from so_assets.stackexchange.sources import DayBatch
+from so_assets.stackexchange.sources.base import DayBatch
 from so_assets.storage.schema import ensure_schema
 
 _RAW_COLUMNS = (*RECORD_FIELDS, *DERIVED_FIELDS, "ingested_at")
@@ -112,6 +112,20 @@ class QuestionStore:
                 "SELECT tag, count(*) AS n FROM (SELECT unnest(tags) AS tag FROM questions) "
                 "GROUP BY tag ORDER BY n DESC, tag").fetchall()
 
+    def duplicate_question_ids(self, limit: int = 20) -> list[int]:
+        """Question ids that appear more than once in ``questions``."""
+        with self.connect(read_only=True) as con:
+            return [int(r[0]) for r in con.execute(
+                "SELECT question_id FROM questions GROUP BY 1 HAVING count(*) > 1 LIMIT ?",
+                [limit]).fetchall()]
+
+    def empty_title_ids(self, limit: int = 20) -> list[int]:
+        """Questions whose title is blank."""
+        with self.connect(read_only=True) as con:
+            return [int(r[0]) for r in con.execute(
+                "SELECT question_id FROM questions WHERE trim(title) = '' LIMIT ?",
+                [limit]).fetchall()]
+
     def raw_counts(self) -> dict[date, int]:
         """Rows currently in ``raw_questions`` per day."""
         with self.connect(read_only=True) as con:
@@ -149,7 +163,7 @@ def records_to_arrow(records: Sequence[QuestionRecord], ingested_at: datetime) -
         ("question_score", pa.int32()), ("view_count", pa.int32()),
         ("answer_count", pa.int32()), ("is_answered", pa.bool_()),
         ("last_activity_date", pa.timestamp("us")), ("owner_user_id", pa.int64()),
-        ("link", pa.string()), ("accepted_answer_id", pa.int64()),
+        ("owner_reputation", pa.int32()), ("link", pa.string()), ("accepted_answer_id", pa.int64()),
         ("accepted_answer_score", pa.int32()), ("accepted_answer_date", pa.timestamp("us")),
         ("accepted_answer_length_chars", pa.int32()),
         ("accepted_answer_length_tokens", pa.int32()), ("creation_day", pa.date32()),

@@ -18,7 +18,8 @@ from so_assets.storage.question_store import QuestionStore
 _CLEAN_COLUMNS = (
     "question_id", "site", "source", "creation_day", "creation_date", "title", "body_text",
     "code_block_count", "tags", "num_tags", "score", "view_count", "answer_count",
-    "has_accepted_answer", "accepted_answer_id", "accepted_answer_score",
+    "owner_reputation", "ingested_at", "has_accepted_answer", "accepted_answer_id",
+    "accepted_answer_score",
     "time_to_accepted_answer_hours", "accepted_answer_length_chars",
     "accepted_answer_length_tokens",
 )
@@ -26,7 +27,8 @@ _CLEAN_COLUMNS = (
 # One row per question id: the freshest copy the raw partitions hold.
 _LATEST_RAW_ROWS = """
 SELECT question_id, site, source, creation_day, creation_date, title, question_text,
-       tags, num_tags, question_score AS score, view_count, answer_count, has_accepted_answer,
+       tags, num_tags, question_score AS score, view_count, answer_count, owner_reputation,
+       ingested_at, has_accepted_answer,
        accepted_answer_id, accepted_answer_score, time_to_accepted_answer_hours,
        accepted_answer_length_chars, accepted_answer_length_tokens
 FROM raw_questions

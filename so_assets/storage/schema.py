@@ -1,8 +1,9 @@
-"""DuckDB schema of the question tables."""
+"""DuckDB schema: every table so_assets keeps in its database file."""
 
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
 
 RAW_QUESTIONS_DDL = """
 CREATE TABLE IF NOT EXISTS raw_questions (
@@ -21,6 +22,7 @@ CREATE TABLE IF NOT EXISTS raw_questions (
     is_answered BOOLEAN,
     last_activity_date TIMESTAMP,
     owner_user_id BIGINT,
+    owner_reputation INTEGER,
     link VARCHAR,
     has_accepted_answer BOOLEAN NOT NULL,
     accepted_answer_id BIGINT,
@@ -60,6 +62,8 @@ CREATE TABLE IF NOT EXISTS questions (
     score INTEGER NOT NULL,
     view_count INTEGER,
     answer_count INTEGER,
+    owner_reputation INTEGER,
+    ingested_at TIMESTAMP,
     has_accepted_answer BOOLEAN NOT NULL,
     accepted_answer_id BIGINT,
     accepted_answer_score INTEGER,
@@ -77,7 +81,111 @@ CREATE TABLE IF NOT EXISTS questions_sync (
 """
 
 
+DATASET_SPLITS_DDL = """
+CREATE TABLE IF NOT EXISTS dataset_splits (
+    question_id BIGINT PRIMARY KEY,
+    group_key BIGINT NOT NULL,
+    split VARCHAR NOT NULL
+)
+"""
+
+TAG_TREE_PARAMS_DDL = """
+CREATE TABLE IF NOT EXISTS tag_tree_params (
+    params VARCHAR NOT NULL,          -- the build parameters, JSON
+    min_tag_count INTEGER NOT NULL,   -- the kept-tag threshold: stored here and nowhere else
+    build_seconds DOUBLE NOT NULL,
+    built_at TIMESTAMP NOT NULL
+)
+"""
+
+TAG_TREE_NODES_DDL = """
+CREATE TABLE IF NOT EXISTS tag_tree_nodes (
+    node_id INTEGER PRIMARY KEY,
+    parent_id INTEGER,
+    depth INTEGER NOT NULL,
+    path INTEGER[] NOT NULL,
+    size INTEGER NOT NULL,
+    representative VARCHAR NOT NULL,
+    popular VARCHAR[] NOT NULL,
+    members VARCHAR[] NOT NULL,
+    mean FLOAT[] NOT NULL
+)
+"""
+
+TAG_TREE_TAGS_DDL = """
+CREATE TABLE IF NOT EXISTS tag_tree_tags (
+    tag VARCHAR PRIMARY KEY,
+    question_count BIGINT NOT NULL,
+    path INTEGER[] NOT NULL,
+    cluster INTEGER NOT NULL
+)
+"""
+
+TAG_IMPUTATION_DDL = """
+CREATE TABLE IF NOT EXISTS tag_imputation (
+    orphan_tag VARCHAR PRIMARY KEY,
+    question_count BIGINT NOT NULL,
+    kept_tag VARCHAR NOT NULL,
+    cosine DOUBLE NOT NULL
+)
+"""
+
+TAG_LABELS_DDL = """
+CREATE TABLE IF NOT EXISTS tag_labels (
+    question_id BIGINT PRIMARY KEY,
+    kept_tags VARCHAR[] NOT NULL,
+    cluster_labels INTEGER[] NOT NULL,
+    imputed BOOLEAN NOT NULL
+)
+"""
+
+TAG_MODEL_METRICS_DDL = """
+CREATE TABLE IF NOT EXISTS tag_model_metrics (
+    model VARCHAR NOT NULL,
+    level VARCHAR NOT NULL,           -- clusters or tags
+    metric VARCHAR NOT NULL,
+    value DOUBLE
+)
+"""
+
+TABLES = (RAW_QUESTIONS_DDL, PARTITION_LOADS_DDL, QUESTIONS_DDL, QUESTIONS_SYNC_DDL,
+          DATASET_SPLITS_DDL, TAG_TREE_PARAMS_DDL, TAG_TREE_NODES_DDL, TAG_TREE_TAGS_DDL,
+          TAG_IMPUTATION_DDL, TAG_LABELS_DDL, TAG_MODEL_METRICS_DDL)
+
+
+# Columns added after a table first shipped: files written by older versions gain them.
+MIGRATIONS = (
+    "ALTER TABLE raw_questions ADD COLUMN IF NOT EXISTS owner_reputation INTEGER",
+    "ALTER TABLE questions ADD COLUMN IF NOT EXISTS owner_reputation INTEGER",
+    "ALTER TABLE questions ADD COLUMN IF NOT EXISTS ingested_at TIMESTAMP",
+)
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the question tables that do not exist yet."""
-    for ddl in (RAW_QUESTIONS_DDL, PARTITION_LOADS_DDL, QUESTIONS_DDL, QUESTIONS_SYNC_DDL):
+    """Create the tables that do not exist yet and add columns older files lack."""
+    for ddl in (*TABLES, *MIGRATIONS):
         con.execute(ddl)
+
+
+def table_ddl(name: str) -> str:
+    """The CREATE statement of one table."""
+    for ddl in TABLES:
+        if ddl.split("EXISTS", 1)[1].split("(", 1)[0].strip() == name:
+            return ddl
+    raise KeyError(f"no table {name!r} in the schema")
+
+
+def replace_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> None:
+    """Replace whole tables with Arrow data in one transaction (columns matched by name)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name, data in tables.items():
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+            con.execute(table_ddl(name))
+            con.register("incoming", data)
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM incoming")
+            con.unregister("incoming")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

@@ -10,7 +10,7 @@ from __future__ import annotations
 from so_assets.storage.question_store import QuestionStore
 
 _ASSIGN = """
-CREATE OR REPLACE TABLE dataset_splits AS
+INSERT INTO dataset_splits
 WITH grouped AS (
     SELECT question_id,
            min(question_id) OVER (PARTITION BY md5(lower(trim(title)) || '\x1f' ||
@@ -36,7 +36,12 @@ def assign_splits(store: QuestionStore, train_percent: int = 80,
         raise ValueError("train and validation percentages must leave room for a test split")
     with store.connect() as con:
         con.execute("BEGIN TRANSACTION")
-        con.execute(_ASSIGN, {"train": train_percent, "validation": validation_percent})
-        con.execute("COMMIT")
+        try:
+            con.execute("DELETE FROM dataset_splits")
+            con.execute(_ASSIGN, {"train": train_percent, "validation": validation_percent})
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
         return dict(con.execute("SELECT split, count(*) FROM dataset_splits GROUP BY 1"
                                 ).fetchall())

@@ -5,87 +5,108 @@ Each writer replaces its tables whole inside one transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
-import duckdb
+import numpy as np
 import pyarrow as pa
 
 from so_assets.storage.question_store import QuestionStore
-from so_assets.tagtree.imputation import Imputation
-from so_assets.tagtree.tree import TagTree
-
-TREE_NODES = "tag_tree_nodes"
-TREE_TAGS = "tag_tree_tags"
-IMPUTATION = "tag_imputation"
-LABELS = "tag_labels"
+from so_assets.storage.schema import replace_tables
 
 
-def _replace(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> None:
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for name, table in tables.items():
-            con.register("incoming", table)
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM incoming")
-            con.unregister("incoming")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+@dataclass(frozen=True)
+class TreeNodeRow:
+    """One node of the tag tree as stored (members by name)."""
+
+    node_id: int
+    parent_id: int | None
+    depth: int
+    path: tuple[int, ...]
+    size: int
+    representative: str
+    popular: list[str]
+    members: list[str]
+    mean: list[float]
 
 
-def write_tree(store: QuestionStore, tree: TagTree, min_tag_count: int) -> None:
-    """``tag_tree_nodes`` (one row per node) and ``tag_tree_tags`` (every kept tag's path)."""
-    nodes = pa.table({
-        "node_id": [n.node_id for n in tree.nodes],
-        "parent_id": pa.array([n.parent_id for n in tree.nodes], pa.int64()),
-        "depth": [n.depth for n in tree.nodes],
-        "path": pa.array([list(n.path) for n in tree.nodes], pa.list_(pa.int32())),
-        "size": [n.size for n in tree.nodes],
-        "representative": [n.representative for n in tree.nodes],
-        "popular": [n.popular for n in tree.nodes],
-        "members": [[tree.tags[i] for i in n.members] for n in tree.nodes],
-        "mean": pa.array([n.mean.tolist() for n in tree.nodes], pa.list_(pa.float32())),
+@dataclass(frozen=True)
+class StoredTree:
+    """What the tree step wrote: its parameters, the kept tags' paths, the depth-1 clusters."""
+
+    params: dict
+    min_tag_count: int
+    build_seconds: float
+    tag_paths: dict[str, tuple[int, ...]]
+    tag_counts: dict[str, int]
+    cluster_names: list[str]  # depth-1 representatives, in path order
+    cluster_means: np.ndarray  # [k, d]
+
+    def cluster_of(self) -> dict[str, int]:
+        return {tag: path[0] for tag, path in self.tag_paths.items()}
+
+
+def write_tree(store: QuestionStore, nodes: Sequence[TreeNodeRow],
+               tag_paths: dict[str, tuple[int, ...]], tag_counts: dict[str, int],
+               params: dict, min_tag_count: int, build_seconds: float) -> None:
+    """``tag_tree_params``, ``tag_tree_nodes`` (one row per node) and ``tag_tree_tags``."""
+    node_table = pa.table({
+        "node_id": [n.node_id for n in nodes],
+        "parent_id": pa.array([n.parent_id for n in nodes], pa.int32()),
+        "depth": [n.depth for n in nodes],
+        "path": pa.array([list(n.path) for n in nodes], pa.list_(pa.int32())),
+        "size": [n.size for n in nodes],
+        "representative": [n.representative for n in nodes],
+        "popular": pa.array([n.popular for n in nodes], pa.list_(pa.string())),
+        "members": pa.array([n.members for n in nodes], pa.list_(pa.string())),
+        "mean": pa.array([n.mean for n in nodes], pa.list_(pa.float32())),
     })
-    paths = pa.table({
-        "tag": tree.tags,
-        "question_count": tree.counts.tolist(),
-        "path": pa.array([list(tree.tag_path[t]) for t in tree.tags], pa.list_(pa.int32())),
-        "cluster": [tree.tag_path[t][0] for t in tree.tags],
-        "min_tag_count": [min_tag_count] * len(tree.tags),
+    tags = list(tag_paths)
+    tag_table = pa.table({
+        "tag": pa.array(tags, pa.string()),
+        "question_count": pa.array([tag_counts[t] for t in tags], pa.int64()),
+        "path": pa.array([list(tag_paths[t]) for t in tags], pa.list_(pa.int32())),
+        "cluster": pa.array([tag_paths[t][0] for t in tags], pa.int32()),
+    })
+    param_table = pa.table({
+        "params": [json.dumps(params, sort_keys=True)], "min_tag_count": [min_tag_count],
+        "build_seconds": [build_seconds],
+        "built_at": pa.array([datetime.now(UTC).replace(tzinfo=None)], pa.timestamp("us")),
     })
     with store.connect() as con:
-        _replace(con, {TREE_NODES: nodes, TREE_TAGS: paths})
+        replace_tables(con, {"tag_tree_params": param_table, "tag_tree_nodes": node_table,
+                             "tag_tree_tags": tag_table})
 
 
-def read_tree_tags(store: QuestionStore) -> tuple[dict[str, tuple[int, ...]], int]:
-    """Kept tags' path codes, and the threshold the tree was built with."""
+def read_tree(store: QuestionStore) -> StoredTree:
+    """The stored tree; an error says to build it when there is none."""
     with store.connect(read_only=True) as con:
-        rows = con.execute(f"SELECT tag, path, min_tag_count FROM {TREE_TAGS}").fetchall()
-    if not rows:
+        params = con.execute("SELECT params, min_tag_count, build_seconds FROM tag_tree_params"
+                             ).fetchall()
+        tags = con.execute("SELECT tag, path, question_count FROM tag_tree_tags "
+                           "ORDER BY cluster, question_count DESC, tag").fetchall()
+        clusters = con.execute("SELECT representative, mean FROM tag_tree_nodes WHERE depth = 1 "
+                               "ORDER BY path[1]").fetchall()
+    if not params or not tags:
         raise ValueError("the tag tree is empty: materialize tag_tree first")
-    return {tag: tuple(path) for tag, path, _ in rows}, int(rows[0][2])
+    means = np.array([m for _, m in clusters], dtype=np.float32)
+    return StoredTree(json.loads(params[0][0]), int(params[0][1]), float(params[0][2]),
+                      {t: tuple(p) for t, p, _ in tags}, {t: int(n) for t, _, n in tags},
+                      [n for n, _ in clusters], means)
 
 
-def read_cluster_means(store: QuestionStore) -> tuple[list[str], list[list[float]]]:
-    """Depth-1 clusters' representative tags and mean directions, in path order."""
-    with store.connect(read_only=True) as con:
-        rows = con.execute(f"SELECT representative, mean FROM {TREE_NODES} WHERE depth = 1 "
-                           "ORDER BY path[1]").fetchall()
-    return [r[0] for r in rows], [r[1] for r in rows]
-
-
-def write_labels(store: QuestionStore, imputation: Imputation,
-                 counts: dict[str, int], labels: Iterator[tuple[int, list[str], list[int], bool]]
-                 ) -> int:
-    """``tag_imputation`` (orphan -> kept tag, cosine) and ``tag_labels`` (per question)."""
-    orphans = sorted(imputation.orphan_target)
+def write_labels(store: QuestionStore, orphans: Sequence[tuple[str, int, str, float]],
+                 labels: Iterator[tuple[int, list[str], list[int], bool]]) -> int:
+    """``tag_imputation`` (orphan, its question count, kept tag, cosine) and ``tag_labels``
+    (per question: kept tags, cluster labels, whether they came only from imputation)."""
     imputed = pa.table({
-        "orphan_tag": orphans,
-        "question_count": [counts.get(t, 0) for t in orphans],
-        "kept_tag": [imputation.orphan_target[t] for t in orphans],
-        "cosine": [imputation.orphan_similarity[t] for t in orphans],
-    }, schema=pa.schema([("orphan_tag", pa.string()), ("question_count", pa.int64()),
-                         ("kept_tag", pa.string()), ("cosine", pa.float64())]))
+        "orphan_tag": pa.array([o[0] for o in orphans], pa.string()),
+        "question_count": pa.array([o[1] for o in orphans], pa.int64()),
+        "kept_tag": pa.array([o[2] for o in orphans], pa.string()),
+        "cosine": pa.array([o[3] for o in orphans], pa.float64()),
+    })
     ids, kept, clusters, flags = [], [], [], []
     for question_id, kept_tags, cluster_labels, was_imputed in labels:
         ids.append(question_id)
@@ -99,8 +120,15 @@ def write_labels(store: QuestionStore, imputation: Imputation,
         "imputed": pa.array(flags, pa.bool_()),
     })
     with store.connect() as con:
-        _replace(con, {IMPUTATION: imputed, LABELS: table})
+        replace_tables(con, {"tag_imputation": imputed, "tag_labels": table})
     return len(ids)
+
+
+def read_cluster_labels(store: QuestionStore) -> dict[int, list[int]]:
+    """Every labelled question's cluster labels."""
+    with store.connect(read_only=True) as con:
+        return dict(con.execute("SELECT question_id, cluster_labels FROM tag_labels "
+                                "WHERE len(cluster_labels) > 0").fetchall())
 
 
 def iter_question_tags(store: QuestionStore, batch: int = 50_000

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from so_assets.tagtree.spherical_kmeans import normalize_rows
+from so_assets.tagtree.geometry import normalize_rows
 
 
 @dataclass(frozen=True)
@@ -33,16 +33,23 @@ class Imputation:
         return kept, clusters, imputed
 
 
+def is_kept(counts: Sequence[int] | np.ndarray, min_tag_count: int) -> np.ndarray:
+    """The kept-tag rule, written once: a tag is kept when at least ``min_tag_count``
+    questions use it; the others are orphans."""
+    return np.asarray(counts) >= min_tag_count
+
+
 def impute_orphans(tags: Sequence[str], vectors: np.ndarray, counts: Sequence[int],
                    min_tag_count: int, batch: int = 4096) -> Imputation:
     """Split tags at ``min_tag_count`` and map each orphan to its most similar kept tag."""
     counts = np.asarray(counts)
-    kept_index = np.flatnonzero(counts >= min_tag_count)
+    kept = is_kept(counts, min_tag_count)
+    kept_index = np.flatnonzero(kept)
     if len(kept_index) == 0:
         raise ValueError(f"no tag is used by at least min_tag_count={min_tag_count} questions "
                          f"(the most used has {int(counts.max()) if len(counts) else 0}); "
                          "lower min_tag_count")
-    orphan_index = np.flatnonzero(counts < min_tag_count)
+    orphan_index = np.flatnonzero(~kept)
     unit = normalize_rows(np.asarray(vectors, dtype=np.float32))
     kept_unit = unit[kept_index]
     targets: dict[str, str] = {}

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from so_assets.embedding.encoder import TextEncoder
-from so_assets.tagtree.spherical_kmeans import normalize_rows
+from so_assets.tagtree.geometry import normalize_rows
 
 
 @dataclass
@@ -36,16 +35,6 @@ class DualEncoderMatcher:
               ) -> np.ndarray:
         """[n, k] cluster indexes, best first."""
         return np.argsort(-self.scores(title_vectors, body_vectors), axis=1)[:, :k]
-
-    def predict_text(self, encoder: TextEncoder, title: str, body: str, k: int = 5
-                     ) -> list[tuple[str, float]]:
-        """The top-``k`` clusters (named by their representative tag) for one question."""
-        title_vec = encoder.encode([title], is_query=True,
-                                   max_length=encoder.config.title_max_length).vectors
-        body_vec = encoder.encode([body], is_query=True).vectors
-        scores = self.scores(title_vec, body_vec)[0]
-        best = np.argsort(-scores)[:k]
-        return [(self.cluster_names[i], float(scores[i])) for i in best]
 
     def top2_confusion(self, has_tag: Sequence[bool], top2: np.ndarray, cluster: int
                        ) -> np.ndarray:

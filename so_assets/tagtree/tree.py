@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from so_assets.tagtree.spherical_kmeans import SphericalKMeans, normalize_rows
+from so_assets.tagtree.geometry import normalize_rows
+from so_assets.tagtree.spherical_kmeans import SphericalKMeans
 
 
 @dataclass

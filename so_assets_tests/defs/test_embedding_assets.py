@@ -11,7 +11,7 @@ from so_assets.defs.embeddings import (
     tag_embeddings,
 )
 from so_assets.defs.ingestion import questions, raw_questions
-from so_assets.defs.resources import EncoderResource, QuestionSourceResource, StorageResource
+from so_assets.defs.resources import EncoderResource, SourceResource, StorageResource
 
 ALL = [raw_questions, questions, question_embedding_partitions, tag_embeddings,
        embedding_analysis]
@@ -20,7 +20,7 @@ DAYS = ("2024-03-01", "2024-03-02")
 
 def test_embedding_assets_write_partition_files_and_skip_unchanged_days(tmp_path):
     resources = {"storage": StorageResource(data_dir=str(tmp_path)),
-                 "source": QuestionSourceResource(kind="sample"),
+                 "source": SourceResource(kind="sample"),
                  "encoder": EncoderResource(batch_tokens=4096)}
     job = dg.Definitions(assets=ALL, resources=resources).resolve_implicit_global_asset_job_def()
     instance = dg.DagsterInstance.ephemeral()

@@ -13,7 +13,7 @@ from so_assets.defs.embeddings import (
     tag_embeddings,
 )
 from so_assets.defs.ingestion import questions, raw_questions
-from so_assets.defs.resources import EncoderResource, QuestionSourceResource, StorageResource
+from so_assets.defs.resources import EncoderResource, SourceResource, StorageResource
 from so_assets.defs.tagtree import tag_clustering_report, tag_labels, tag_tree
 
 ASSETS = [raw_questions, questions, question_embedding_partitions, tag_embeddings,
@@ -22,7 +22,7 @@ ASSETS = [raw_questions, questions, question_embedding_partitions, tag_embedding
 
 def test_sample_tree_labels_and_report(tmp_path):
     resources = {"storage": StorageResource(data_dir=str(tmp_path)),
-                 "source": QuestionSourceResource(kind="sample"),
+                 "source": SourceResource(kind="sample"),
                  "encoder": EncoderResource()}
     job = dg.Definitions(assets=ASSETS, resources=resources).resolve_implicit_global_asset_job_def()
     result = job.execute_in_process(

@@ -7,14 +7,9 @@ import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer, Qwen3Config, Qwen3Model
 
-from so_assets.embedding.encoder import (
-    QWEN3_QUERY_INSTRUCTION,
-    EncoderConfig,
-    TextEncoder,
-    default_model_path,
-    pick_device,
-    pick_dtype,
-)
+from so_assets.embedding.config import QWEN3_QUERY_INSTRUCTION, EncoderConfig, default_model_path
+from so_assets.embedding.device import pick_device
+from so_assets.embedding.encoder import TextEncoder, pick_dtype
 
 TEXTS = ["How do I merge two dataframes in pandas?", "segfault", "",
          "Why does my React component render twice when state changes in useEffect? " * 8,

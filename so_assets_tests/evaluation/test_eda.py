@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import duckdb
 import matplotlib.image
 import pytest
 
-from so_assets.evaluation.eda import compute_eda, eda_markdown, render_eda
+from so_assets.evaluation.eda import compute_eda, eda_report, render_eda
 from so_assets.stackexchange.sample import SampleTransport
-from so_assets.stackexchange.sources import SourceSpec, iter_day_batches
+from so_assets.storage.question_stats import question_aggregates
 from so_assets.storage.question_store import QuestionStore
 from so_assets.storage.questions_refresh import refresh_questions
+from so_assets_tests.conftest import sample_batches
 
 
 @pytest.fixture(scope="module")
 def stats(tmp_path_factory):
     store = QuestionStore(tmp_path_factory.mktemp("eda") / "q.duckdb")
-    batches = list(iter_day_batches(SourceSpec("sample"), SampleTransport().days()))
+    batches = sample_batches(SampleTransport().days())
     store.replace_partitions(batches, "sample", "stackoverflow")
     refresh_questions(store)
-    with duckdb.connect(str(store.path), read_only=True) as con:
-        return compute_eda(con)
+    return compute_eda(question_aggregates(store))
 
 
 def test_statistics_describe_the_sample(stats):
@@ -49,11 +48,17 @@ def test_plots_are_real_images(stats, tmp_path):
         image = matplotlib.image.imread(path)
         assert image.shape[0] > 200 and image.shape[1] > 400
         assert image[..., :3].std() > 0.05  # not a blank canvas
-    report = eda_markdown(stats, {n: f"![{n}]({p.name})" for n, p in plots.items()})
-    assert "![time_to_accepted_answer](time_to_accepted_answer.png)" in report
+    report = eda_report(stats, tmp_path)
+    assert [p.name for p in report.plots] == list(plots)
+    markdown = report.markdown()
+    assert "![time\\_to\\_accepted\\_answer](time_to_accepted_answer.png)" in markdown
+    assert report.tables["top_tags"].rows[0] == ["python", stats.tag_counts[0][1]]
+    assert report.figures["questions"] == 1400
 
 
 def test_an_empty_table_is_a_clear_error(tmp_path):
     store = QuestionStore(tmp_path / "empty.duckdb")
-    with store.connect() as con, pytest.raises(ValueError, match="questions table is empty"):
-        compute_eda(con)
+    with store.connect():
+        pass
+    with pytest.raises(ValueError, match="questions table is empty"):
+        question_aggregates(store)

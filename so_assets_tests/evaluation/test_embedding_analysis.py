@@ -3,7 +3,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from so_assets.evaluation.embedding_analysis import analyse_field, render_analysis
+from so_assets.evaluation.embedding_analysis import analyse_field, analysis_report
 from so_assets.storage.embedding_store import EmbeddingStore
 
 
@@ -21,7 +21,12 @@ def test_analysis_on_streamed_partitions(tmp_path):
         rows = slice(200 * i, 200 * (i + 1))
         store.write("question_embeddings", day, {
             "question_id": np.arange(600)[rows], "title": vectors[rows]}, {})
-    result = analyse_field(store, "question_embeddings", "title", nn_sample=50, pca_sample=300)
+
+    def batches():
+        for ids, arrays in store.iter_batches("question_embeddings", ["title"]):
+            yield ids, arrays["title"]
+
+    result = analyse_field("title", batches, nn_sample=50, pca_sample=300)
     assert len(result.nn_cosine) == 50 and np.all(result.nn_cosine > 0.95)  # tight clusters
     brute = vectors @ vectors.T
     np.fill_diagonal(brute, -1)
@@ -29,5 +34,7 @@ def test_analysis_on_streamed_partitions(tmp_path):
     assert result.nn_cosine == pytest.approx(expected, abs=1e-5)
     assert result.components_for[0.5] <= 3 and result.components_for[0.9] <= 16
     assert np.all(np.diff(result.cumulative_variance) >= -1e-7)
-    plots = render_analysis([result], tmp_path / "plots")
-    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in plots.values())
+    report = analysis_report([result], tmp_path / "plots")
+    assert len(report.plots) == 2
+    assert all(p.path.read_bytes()[:4] == b"\x89PNG" for p in report.plots)
+    assert report.figures["title_components_for_50pct"] == result.components_for[0.5]

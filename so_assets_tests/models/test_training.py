@@ -14,12 +14,13 @@ import torch
 
 from so_assets.models.artifacts import current_dir, new_version_dir, publish, published_models
 from so_assets.models.networks import MLP
-from so_assets.models.trainer import TrainConfig, train_network
+from so_assets.models.thresholds import best_global_threshold
+from so_assets.models.torch_loop import TrainConfig, seed_everything, train_network
 from so_assets.stackexchange.sample import SampleTransport
-from so_assets.stackexchange.sources import SourceSpec, iter_day_batches
 from so_assets.storage.question_store import QuestionStore
 from so_assets.storage.questions_refresh import refresh_questions
 from so_assets.storage.splits import assign_splits
+from so_assets_tests.conftest import sample_batches
 
 
 def separable(n=600, dim=8, labels=3, seed=0):
@@ -31,6 +32,7 @@ def separable(n=600, dim=8, labels=3, seed=0):
 
 def fit_mlp(tmp_path, epochs=30, patience=5, lr=3e-3):
     x, y = separable()
+    seed_everything(0)
     model = MLP(4, 3, hidden=32, dropout=0.0)
     val = slice(500, 600)
 
@@ -47,16 +49,19 @@ def fit_mlp(tmp_path, epochs=30, patience=5, lr=3e-3):
         xv = torch.from_numpy(x[val])
         return torch.sigmoid(m(xv[:, :4], xv[:, 4:])[0]).numpy()
 
+    def validate(m, device):
+        return best_global_threshold(y[val], validation_scores(m, device))[1]
+
     config = TrainConfig(epochs=epochs, patience=patience, lr=lr, device="cpu")
-    result = train_network(model, config, batches, 10, loss_of_batch, validation_scores,
-                           y[val], checkpoint=tmp_path / "best.pt")
+    result = train_network(model, config, batches, 10, loss_of_batch, validate,
+                           checkpoint=tmp_path / "best.pt")
     return model, result, validation_scores
 
 
 def test_trainer_learns_keeps_the_best_state_and_checkpoints(tmp_path):
     model, result, _ = fit_mlp(tmp_path)
-    assert result.best_score > 0.8 and result.best_score > result.history[0]["val_micro_f1"]
-    assert result.history[result.best_epoch - 1]["val_micro_f1"] == result.best_score
+    assert result.best_score > 0.8 and result.best_score > result.history[0]["validation"]
+    assert result.history[result.best_epoch - 1]["validation"] == result.best_score
     saved = torch.load(tmp_path / "best.pt", weights_only=True)
     assert all(torch.equal(saved[k], v) for k, v in model.state_dict().items())
 
@@ -71,7 +76,7 @@ def test_early_stopping_stops_when_validation_stalls(tmp_path):
 def question_store(tmp_path):
     store = QuestionStore(tmp_path / "q.duckdb")
     days = SampleTransport().days()
-    store.replace_partitions(list(iter_day_batches(SourceSpec("sample"), days[:10])), "sample",
+    store.replace_partitions(sample_batches(days[:10]), "sample",
                              "stackoverflow")
     refresh_questions(store)
     return store, days
@@ -87,7 +92,7 @@ def test_splits_are_stable_as_partitions_arrive(question_store):
     counts = assign_splits(store)
     assert counts["train"] > 5 * counts["test"] > 0 and counts["validation"] > 0
     before = splits_of(store)
-    store.replace_partitions(list(iter_day_batches(SourceSpec("sample"), days[10:])), "sample",
+    store.replace_partitions(sample_batches(days[10:]), "sample",
                              "stackoverflow")
     refresh_questions(store)
     assign_splits(store)
@@ -117,7 +122,7 @@ def test_an_unpublished_version_is_never_served(tmp_path):
     (half / "weights").write_text("half")  # killed before publish
     assert current_dir(tmp_path, "m") == first.resolve()
     assert published_models(tmp_path) == ["m"]
-    with pytest.raises(FileNotFoundError, match="materialize tag_model_other"):
+    with pytest.raises(FileNotFoundError, match="materialize the asset other"):
         current_dir(tmp_path, "other")
 
 
@@ -140,63 +145,55 @@ def test_killing_training_mid_way_keeps_the_previous_model(tmp_path):
             log.addHandler(KillAtEpoch3())
         fit_publish(Path({str(tmp_path)!r}), log)
     """)
-    ok = subprocess.run([sys.executable, "-c", script, "run"], capture_output=True, timeout=300)
+    ok = subprocess.run([sys.executable, "-c", script, "run"], capture_output=True)
     assert ok.returncode == 0, ok.stderr.decode()[-2000:]
-    served = current_dir(tmp_path, "mlp")
-    killed = subprocess.run([sys.executable, "-c", script, "kill"], capture_output=True,
-                            timeout=300)
+    served = current_dir(tmp_path, "tag_model_mlp")
+    killed = subprocess.run([sys.executable, "-c", script, "kill"], capture_output=True)
     assert killed.returncode == -9
-    assert current_dir(tmp_path, "mlp") == served
-    versions = [p for p in (tmp_path / "mlp").iterdir() if p.name.startswith("v")]
+    assert current_dir(tmp_path, "tag_model_mlp") == served
+    versions = [p for p in (tmp_path / "tag_model_mlp").iterdir() if p.name.startswith("v")]
     assert len(versions) == 2  # the half-trained one exists, unpublished
-    from so_assets.models.registry import load_predictor
+    from so_assets.models.registry import load_model
 
-    predictor = load_predictor(served)
-    assert predictor.network is not None and (served / "metrics.json").exists()
+    model = load_model(served)
+    assert model.network is not None and (served / "metrics.json").exists()
+
+
+def synthetic_data(x: np.ndarray, clusters: np.ndarray, train: slice, validation: slice):
+    """TrainingData over hand-made vectors (4 + 4 dimensions) and cluster labels."""
+    from so_assets.models.data import LabelSpace, SplitData, TrainingData
+
+    def split(rows):
+        n = len(range(len(x))[rows])
+        return SplitData(question_ids=np.arange(n), titles=["t"] * n, bodies=["b"] * n,
+                         title_vectors=x[rows, :4], body_vectors=x[rows, 4:],
+                         clusters=clusters[rows], tags=np.zeros((n, 1), np.float32))
+
+    return TrainingData(LabelSpace(["a", "b", "c"], ["tag"], [0]), split(train),
+                        split(validation))
 
 
 def fit_publish(models_dir: Path, log) -> None:
     """Train the registered MLP on synthetic data and publish it (used by the kill test)."""
-    from so_assets.models.base import TrainingData
-    from so_assets.models.data import LabelSpace, SplitData
-    from so_assets.models.registry import SPECS_BY_NAME
+    from so_assets.models.registry import tag_model
     from so_assets.models.training import train_and_publish
 
     x, y = separable(n=400)
-
-    def split(rows):
-        n = len(range(400)[rows])
-        return SplitData(np.arange(n), ["t"] * n, ["b"] * n, y[rows], np.zeros((n, 1),
-                         np.float32), x[rows, :4], x[rows, 4:])
-
-    labels = LabelSpace(["a", "b", "c"], ["tag"], [0])
-    data = TrainingData(labels, split(slice(0, 300)), split(slice(300, 400)), None,
-                        np.eye(3, 4, dtype=np.float32), np.zeros((1, 4), np.float32))
-    train_and_publish(SPECS_BY_NAME["mlp"], data, models_dir, {}, log)
+    train_and_publish(tag_model("mlp"), synthetic_data(x, y, slice(0, 300), slice(300, 400)),
+                      models_dir, {}, log)
 
 
 def test_xgboost_with_one_majority_cluster_predicts_it(tmp_path):
     """Real case: in the Android BigQuery slice every question's majority cluster is the same."""
-    from so_assets.models.base import Inputs, TrainingData
-    from so_assets.models.data import LabelSpace, SplitData
-    from so_assets.models.registry import SPECS_BY_NAME, load_predictor
+    from so_assets.models.registry import load_model, tag_model
 
     x, _ = separable(n=60)
     clusters = np.zeros((60, 3), np.float32)
     clusters[:, 0] = 1
     clusters[::2, 2] = 1
-
-    def split(rows):
-        n = len(range(60)[rows])
-        return SplitData(np.arange(n), ["t"] * n, ["b"] * n, clusters[rows],
-                         np.zeros((n, 1), np.float32), x[rows, :4], x[rows, 4:])
-
-    data = TrainingData(LabelSpace(["a", "b", "c"], ["tag"], [0]), split(slice(0, 40)),
-                        split(slice(40, 60)), None, np.eye(3, 4, dtype=np.float32),
-                        np.zeros((1, 4), np.float32))
-    predictor = SPECS_BY_NAME["xgboost"].build(data.labels)
-    predictor.fit(data)
-    predictor.save(tmp_path)
-    restored = load_predictor(tmp_path)
-    scores = restored.cluster_scores(Inputs(["t"], ["b"], x[:1, :4], x[:1, 4:]))
-    assert scores.tolist() == [[1.0, 0.0, 0.0]]
+    data = synthetic_data(x, clusters, slice(0, 40), slice(40, 60))
+    model = tag_model("xgboost").build(data.labels)
+    model.fit(data)
+    model.save(tmp_path)
+    restored = load_model(tmp_path)
+    assert restored.predict_scores(data.validation).clusters[0].tolist() == [1.0, 0.0, 0.0]

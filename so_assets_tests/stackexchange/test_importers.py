@@ -1,4 +1,4 @@
-"""Importers on the real files in ../shared/data/real and on broken copies of them."""
+"""Every file source on the real files in ../shared/data/real and on broken copies of them."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ from datetime import datetime
 
 import pytest
 
-from so_assets.stackexchange.csv_import import (
-    iter_bigquery_questions,
-    iter_plain_csv_questions,
-    iter_stacksample_questions,
-)
-from so_assets.stackexchange.dump import iter_dump_questions
 from so_assets.stackexchange.errors import DumpFormatError
+from so_assets.stackexchange.records import SkipLog
+from so_assets.stackexchange.sources import make_source
+from so_assets.stackexchange.sources.dump import iter_dump_questions
 from so_assets_tests.conftest import real_path
+
+
+def read(kind: str, site: str = "stackoverflow", **options):
+    """Every record of a file source (no window)."""
+    return list(make_source(kind, site, options).records(None, None, SkipLog()))
 
 
 def posts_xml():
@@ -62,8 +64,8 @@ def test_other_xml_is_refused(tmp_path):
 
 
 def test_bigquery_csv_gives_1206_unique_questions():
-    records = list(iter_bigquery_questions(
-        real_path("stackoverflow-android-bigquery", "posts_questions.csv")))
+    records = read("bigquery_csv",
+                   path=str(real_path("stackoverflow-android-bigquery", "posts_questions.csv")))
     assert len(records) == 1300  # duplicates on purpose: listed under several tags
     assert len({r.question_id for r in records}) == 1206
     first = next(r for r in records if r.question_id == 12128331)
@@ -82,7 +84,8 @@ def test_bigquery_answers_export_fills_the_answer_columns(tmp_path):
     answers.write_text("id,parent_id,creation_date,score,body\n"
                        "11,1,2020-01-01 13:30:00 UTC,4,<p>yes indeed</p>\n"
                        "12,1,2020-01-01 12:00:00 UTC,9,<p>no</p>\n")
-    records = {r.question_id: r for r in iter_bigquery_questions(questions, answers_path=answers)}
+    records = {r.question_id: r for r in read("bigquery_csv", path=str(questions),
+                                              answers_path=str(answers))}
     assert records[1].accepted_answer_score == 4
     assert records[1].time_to_accepted_answer_hours == pytest.approx(3.5)
     assert records[1].accepted_answer_length_chars == len("yes indeed")
@@ -93,14 +96,14 @@ def test_bigquery_missing_columns_are_named(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("id,title\n1,x\n")
     with pytest.raises(DumpFormatError, match=r"missing column\(s\) \['body', 'creation_date'"):
-        list(iter_bigquery_questions(path))
+        read("bigquery_csv", path=str(path))
 
 
 @pytest.mark.parametrize("site, rows", [("robotics", 2771), ("crypto", 10432),
                                         ("biology", 13196)])
 def test_plain_kaggle_csvs_read_from_their_zip(site, rows):
     path = real_path("stackexchange-tags-kaggle", f"{site}.csv.zip")
-    records = list(iter_plain_csv_questions(path, datetime(2018, 6, 2), site))
+    records = read("plain_csv", site, path=str(path), day="2018-06-02")
     assert len(records) == rows
     assert all(r.tags for r in records)
     assert sum(len(r.tags) for r in records) / rows == pytest.approx(2.4, abs=0.4)
@@ -111,7 +114,7 @@ def test_corrupt_zip_is_a_format_error(tmp_path):
     path = tmp_path / "robotics.csv.zip"
     path.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(DumpFormatError, match="not a readable zip"):
-        list(iter_plain_csv_questions(path, datetime(2018, 1, 1)))
+        read("plain_csv", path=str(path))
 
 
 def test_stacksample_questions_join_tags(tmp_path):
@@ -122,9 +125,80 @@ def test_stacksample_questions_join_tags(tmp_path):
         .encode("latin-1"))
     with zipfile.ZipFile(tmp_path / "Tags.csv.zip", "w") as archive:
         archive.writestr("Tags.csv", "Id,Tag\n80,flex\n80,actionscript-3\n90,svn\n")
-    records = {r.question_id: r for r in iter_stacksample_questions(
-        tmp_path / "Questions.csv", tmp_path / "Tags.csv.zip")}
+    records = {r.question_id: r for r in read("stacksample_csv",
+                                              path=str(tmp_path / "Questions.csv"),
+                                              tags_path=str(tmp_path / "Tags.csv.zip"))}
     assert records[80].tags == ("flex", "actionscript-3")
     assert records[80].title == "SQLStatement.execute() caf\xe9"
     assert records[90].question_score == 144 and records[90].tags == ("svn",)
     assert records[80].creation_date == datetime(2008, 8, 1, 13, 57, 7)
+
+
+def sede_csv():
+    return real_path("sede-datascience-2022", "QueryResults.csv")
+
+
+def test_data_explorer_export_gives_its_1475_questions_of_2022():
+    records = {r.question_id: r for r in read("sede_csv", path=str(sede_csv()))}
+    assert len(records) == 1475
+    first = records[71911980]
+    assert first.title == "ValueError on KNN in Python"
+    assert first.tags == ("python", "data-science", "knn")
+    assert first.creation_date == datetime(2022, 4, 18, 12, 44, 51)
+    assert first.view_count == 368 and first.question_score == 0
+    assert first.owner_user_id == 6542807 and first.owner_reputation is None
+    assert {r.creation_date.year for r in records.values()} == {2022}
+    scores = [r.question_score for r in records.values()]
+    assert min(scores) == -4 and max(scores) == 9
+    # answers' rows are not in this export: the accepted answer's id only
+    assert sum(r.accepted_answer_id is not None for r in records.values()) == 536
+    assert all(r.accepted_answer_score is None for r in records.values())
+
+
+def test_data_explorer_answers_rows_fill_the_answer_columns(tmp_path):
+    path = tmp_path / "QueryResults.csv"
+    path.write_text(
+        "Id,PostTypeId,AcceptedAnswerId,ParentId,CreationDate,Score,ViewCount,Body,"
+        "OwnerUserId,Title,Tags,AnswerCount,OwnerReputation\n"
+        '1,1,3,,2022-01-01 10:00:00,5,10,<p>q</p>,7,"A title",<a><b>,1,1234\n'
+        '3,2,,1,2022-01-01 12:30:00,2,,<p>the answer</p>,8,,,,\n')
+    (record,) = read("sede_csv", path=str(path))
+    assert record.tags == ("a", "b") and record.owner_reputation == 1234
+    assert record.accepted_answer_score == 2
+    assert record.time_to_accepted_answer_hours == pytest.approx(2.5)
+
+
+def test_every_file_format_is_sniffed_from_its_header(tmp_path):
+    from so_assets.stackexchange.sources import sniff_source
+
+    plain = tmp_path / "a.csv"
+    plain.write_text('"id","title","content","tags"\n"1","t","<p>b</p>","x y"\n')
+    bigquery = tmp_path / "b.csv"
+    bigquery.write_text("id,title,body,accepted_answer_id,creation_date,score,tags\n")
+    stacksample = tmp_path / "Questions.csv"
+    stacksample.write_text("Id,OwnerUserId,CreationDate,ClosedDate,Score,Title,Body\n")
+    dump = tmp_path / "Posts.xml"
+    dump.write_text('\ufeff<?xml version="1.0" encoding="utf-8"?>\n<posts>\n</posts>\n')
+    bom = tmp_path / "bom.csv"
+    bom.write_text('\ufeffid,title,content,tags\n1,t,<p>b</p>,x\n', encoding="utf-8")
+    sample = tmp_path / "sample"
+    (sample / "questions").mkdir(parents=True)
+    found = [sniff_source(p).kind for p in (plain, bigquery, stacksample, dump, sample, bom)]
+    assert found == ["plain_csv", "bigquery_csv", "stacksample_csv", "dump", "sample",
+                     "plain_csv"]
+    assert sniff_source(sede_csv()).kind == "sede_csv"
+    assert [r.title for r in read("plain_csv", path=str(bom))] == ["t"]  # the BOM is dropped
+    odd = tmp_path / "odd.csv"
+    odd.write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="cannot tell its format"):
+        sniff_source(odd)
+
+
+def test_sources_say_which_options_they_take():
+    with pytest.raises(ValueError, match=r"unknown source kind 'ftp'"):
+        make_source("ftp")
+    with pytest.raises(ValueError, match=r"needs option\(s\) \['path'\]"):
+        make_source("dump")
+    with pytest.raises(ValueError, match=r"has no option\(s\) \['tags_path'\].*users_path"):
+        make_source("dump", options={"path": "Posts.xml", "tags_path": "x"})
+    assert make_source("dump", "beer", {"path": "P.xml"}).location() == "P.xml"

@@ -11,12 +11,12 @@ from so_assets.stackexchange.client import StackExchangeClient
 from so_assets.stackexchange.html_text import CODE_START, html_to_text
 from so_assets.stackexchange.sample import DEFAULT_SAMPLE_DIR, SampleTransport, sample_manifest
 from so_assets.stackexchange.sample_generator import generate_sample
-from so_assets.stackexchange.sources import SourceSpec, iter_day_batches
+from so_assets_tests.conftest import sample_batches
 
 
 def sample_records():
     days = SampleTransport().days()
-    return [r for b in iter_day_batches(SourceSpec("sample"), days) for r in b.records]
+    return [r for b in sample_batches(days) for r in b.records]
 
 
 def test_sample_has_the_promised_shape():

@@ -9,13 +9,14 @@ import duckdb
 import pytest
 
 from so_assets.stackexchange.sample import SampleTransport
-from so_assets.stackexchange.sources import DayBatch, SourceSpec, iter_day_batches
+from so_assets.stackexchange.sources import DayBatch
 from so_assets.storage.question_store import QuestionStore
+from so_assets_tests.conftest import sample_batches
 
 
 @pytest.fixture
 def batches() -> list[DayBatch]:
-    return list(iter_day_batches(SourceSpec("sample"), SampleTransport().days()[:3]))
+    return list(sample_batches(SampleTransport().days()[:3]))
 
 
 def count(store: QuestionStore, day: date | None = None) -> int:

@@ -8,15 +8,16 @@ import duckdb
 import pytest
 
 from so_assets.stackexchange.sample import SampleTransport
-from so_assets.stackexchange.sources import DayBatch, SourceSpec, iter_day_batches
+from so_assets.stackexchange.sources import DayBatch
 from so_assets.storage.question_store import QuestionStore
 from so_assets.storage.questions_refresh import refresh_questions
+from so_assets_tests.conftest import sample_batches
 
 
 @pytest.fixture
 def loaded(tmp_path):
     store = QuestionStore(tmp_path / "q.duckdb")
-    batches = list(iter_day_batches(SourceSpec("sample"), SampleTransport().days()[:4]))
+    batches = list(sample_batches(SampleTransport().days()[:4]))
     store.replace_partitions(batches, "sample", "stackoverflow")
     return store, batches
 

@@ -7,7 +7,8 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.utils.estimator_checks import check_estimator
 
-from so_assets.tagtree.spherical_kmeans import SphericalKMeans, normalize_rows
+from so_assets.tagtree.geometry import normalize_rows
+from so_assets.tagtree.spherical_kmeans import SphericalKMeans
 
 
 def clustered(n=3000, dim=32, k=12, noise=0.6, seed=0):

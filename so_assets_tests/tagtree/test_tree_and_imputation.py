@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from so_assets.tagtree.geometry import normalize_rows
 from so_assets.tagtree.imputation import impute_orphans
 from so_assets.tagtree.matcher import DualEncoderMatcher
-from so_assets.tagtree.spherical_kmeans import normalize_rows
 from so_assets_tests.tagtree.test_spherical_kmeans import clustered
 
 
@@ -103,14 +103,12 @@ def test_matcher_ranks_clusters_by_cosine_and_builds_the_top2_confusion():
     assert confusion.tolist() == [[1, 0], [0, 1]]
 
 
-def test_matcher_predicts_from_text():
-    from so_assets.embedding.encoder import TextEncoder
-
-    encoder = TextEncoder()
+def test_matcher_ranks_real_encoded_text(minilm):
     names = ["pandas dataframe", "docker container", "react component"]
-    means = encoder.encode(names).vectors
-    matcher = DualEncoderMatcher(means, names)
-    top = matcher.predict_text(encoder, "Merge two DataFrames on a column",
-                               "I have two pandas DataFrames and want to join them.", k=3)
-    assert top[0][0] == "pandas dataframe" and len(top) == 3
-    assert top[0][1] > top[1][1] > top[2][1]
+    matcher = DualEncoderMatcher(minilm.encode(names).vectors, names)
+    title = minilm.encode(["Merge two DataFrames on a column"], is_query=True).vectors
+    body = minilm.encode(["I have two pandas DataFrames and want to join them."],
+                         is_query=True).vectors
+    scores = matcher.scores(title, body)[0]
+    assert names[matcher.top_k(title, body, 3)[0][0]] == "pandas dataframe"
+    assert sorted(scores, reverse=True)[0] > sorted(scores, reverse=True)[1]

@@ -1,5 +1,6 @@
-"""A torch training loop: AdamW, OneCycleLR or ReduceLROnPlateau, early stopping on validation
-micro-F1 with patience, gradient clipping, seeding, best-checkpoint saving, CUDA when present."""
+"""The torch epoch loop every torch family trains with: AdamW, OneCycleLR or
+ReduceLROnPlateau, early stopping on a validation figure with patience, gradient clipping,
+seeding, the best state kept and checkpointed, CUDA when present."""
 
 from __future__ import annotations
 
@@ -9,15 +10,15 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import torch
 
-from so_assets.embedding.encoder import pick_device
-from so_assets.models.thresholds import best_global_threshold
+from so_assets.embedding.device import pick_device
+from so_assets.models.base import TrainResult
 
 
 @dataclass(frozen=True)
@@ -34,18 +35,13 @@ class TrainConfig:
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
 
-@dataclass
-class TrainResult:
-    history: list[dict[str, float]] = field(default_factory=list)
-    best_epoch: int = 0
-    best_score: float = -1.0
-    seconds: float = 0.0
-
-
 def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch, and ask torch for deterministic kernels, so that two
+    trainings on the same inputs give the same model (on the CPU)."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 def train_network(
@@ -54,18 +50,15 @@ def train_network(
     train_batches: Callable[[], Iterable[Any]],
     steps_per_epoch: int,
     loss_of_batch: Callable[[torch.nn.Module, Any, torch.device], torch.Tensor],
-    validation_scores: Callable[[torch.nn.Module, torch.device], np.ndarray],
-    validation_truth: np.ndarray,
+    validate: Callable[[torch.nn.Module, torch.device], float],
     checkpoint: Path | None = None,
     log: logging.Logger | None = None,
+    metric_name: str = "validation score",
 ) -> TrainResult:
-    """Train in place and leave the best validation state loaded in ``model``.
-
-    The selection metric is validation micro-F1 at the best global threshold. The best state
-    is also written to ``checkpoint`` (temporary file, then rename) when given.
-    """
+    """Train in place and leave the state with the best ``validate`` figure (higher is
+    better) loaded in ``model``; that state is also written to ``checkpoint`` (temporary
+    file, then rename) when given. The caller seeds before building ``model``."""
     log = log or logging.getLogger(__name__)
-    seed_everything(config.seed)
     device = pick_device(config.device)
     model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
@@ -76,7 +69,7 @@ def train_network(
     else:
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max",
                                                                factor=0.5, patience=2)
-    result = TrainResult()
+    result = TrainResult(best_score=-float("inf"))
     best_state = copy.deepcopy(model.state_dict())
     started = time.monotonic()
     for epoch in range(1, config.epochs + 1):
@@ -94,16 +87,15 @@ def train_network(
             losses.append(float(loss.detach()))
         model.eval()
         with torch.inference_mode():
-            scores = validation_scores(model, device)
-        _, score = best_global_threshold(validation_truth, scores)
+            score = float(validate(model, device))
         if config.scheduler == "plateau":
             scheduler.step(score)
         elapsed = time.monotonic() - started
         result.history.append({"epoch": epoch, "train_loss": float(np.mean(losses)),
-                               "val_micro_f1": score, "lr": optimizer.param_groups[0]["lr"],
+                               "validation": score, "lr": optimizer.param_groups[0]["lr"],
                                "seconds": elapsed})
-        log.info("epoch %d/%d: loss %.4f, validation micro-F1 %.4f (%.0fs, ~%.0fs left at most)",
-                 epoch, config.epochs, np.mean(losses), score, elapsed,
+        log.info("epoch %d/%d: loss %.4f, %s %.4f (%.0fs, ~%.0fs left at most)", epoch,
+                 config.epochs, np.mean(losses), metric_name, score, elapsed,
                  elapsed / epoch * (config.epochs - epoch))
         if score > result.best_score:
             result.best_score, result.best_epoch = score, epoch

@@ -14,31 +14,33 @@ from pathlib import Path
 
 import numpy as np
 
-from so_assets.models.base import Inputs, Predictor, TrainingData
+from so_assets.models.base import Scores, TagModel, Target, TrainResult
+from so_assets.models.data import Inputs, TrainingData
 from so_assets.models.dense import TorchDense
 from so_assets.models.linear import TfidfLinear
-from so_assets.models.thresholds import best_global_threshold
-from so_assets.models.trainer import TrainResult
 
 WEIGHTS = np.round(np.arange(0.0, 1.01, 0.1), 2)
 
 
-class HybridFusion(Predictor):
+class HybridFusion(TagModel):
     family = "hybrid_fusion"
-    predicts_tags = True
+    predicts = frozenset({Target.CLUSTERS, Target.TAGS})
+    engine = "pytorch"
 
     def _parts(self) -> tuple[TfidfLinear, TorchDense]:
         sparse = TfidfLinear(self.labels, self.params.get("sparse", {}))
         dense = TorchDense(self.labels, self.params.get("dense", {"network": "mlp"}))
         return sparse, dense
 
-    def fit(self, data: TrainingData, checkpoint: Path | None = None,
+    def fit(self, data: TrainingData, *, checkpoint: Path | None = None,
             log: logging.Logger | None = None) -> TrainResult:
+        from so_assets.models.thresholds import best_global_threshold
+
         self.sparse, self.dense = self._parts()
         self.sparse.fit(data)
         result = self.dense.fit(data, checkpoint=checkpoint, log=log)
-        inputs = data.inputs(data.validation)
-        sparse, dense = self.sparse.cluster_scores(inputs), self.dense.cluster_scores(inputs)
+        sparse = self.sparse.predict_scores(data.validation).clusters
+        dense = self.dense.predict_scores(data.validation).clusters
         scored = [(best_global_threshold(data.validation.clusters, w * sparse + (1 - w) * dense
                                          )[1], -abs(w - 0.5), w) for w in WEIGHTS]
         self.weight = float(max(scored)[2])
@@ -47,12 +49,11 @@ class HybridFusion(Predictor):
                      max(scored)[0])
         return result
 
-    def cluster_scores(self, inputs: Inputs) -> np.ndarray:
-        return (self.weight * self.sparse.cluster_scores(inputs)
-                + (1 - self.weight) * self.dense.cluster_scores(inputs))
-
-    def tag_scores(self, inputs: Inputs) -> np.ndarray:
-        return self.sparse.tag_scores(inputs)
+    def predict_scores(self, inputs: Inputs) -> Scores:
+        sparse = self.sparse.predict_scores(inputs)
+        dense = self.dense.predict_scores(inputs)
+        return Scores(clusters=self.weight * sparse.clusters + (1 - self.weight) * dense.clusters,
+                      tags=sparse.tags)
 
     def save_state(self, directory: Path) -> None:
         for name, part in (("sparse", self.sparse), ("dense", self.dense)):

@@ -1,25 +1,23 @@
-"""Embedding partitions into real HDF5 files: shapes, values, skip-once, slugs, streaming reads."""
+"""The embedding steps on real HDF5 files: shapes, values, skip-once, slugs, streaming reads,
+tag vectors extended incrementally."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 import h5py
 import numpy as np
 import pytest
 
-from so_assets.embedding.encoder import EncoderConfig
-from so_assets.embedding.question_vectors import (
-    TOKENS,
-    VECTORS,
-    QuestionTexts,
-    embed_partition,
-)
-from so_assets.embedding.tag_vectors import load_tag_vectors, update_tag_vectors
+from so_assets.embedding.config import EncoderConfig
 from so_assets.stackexchange.html_text import html_to_text
 from so_assets.stackexchange.sample import SampleTransport
-from so_assets.stackexchange.sources import SourceSpec, iter_day_batches
-from so_assets.storage.embedding_store import EmbeddingStore
+from so_assets.steps.embeddings import QuestionTexts, embed_partition, embed_tags
+from so_assets.storage.embedding_store import TOKENS, VECTORS, EmbeddingStore
+from so_assets.storage.questions_refresh import refresh_questions
+from so_assets.storage.stores import Stores
+from so_assets_tests.conftest import sample_batches
 
 DAYS = SampleTransport().days()[:2]
 
@@ -27,7 +25,7 @@ DAYS = SampleTransport().days()[:2]
 @pytest.fixture(scope="module")
 def texts() -> dict[date, QuestionTexts]:
     out = {}
-    for batch in iter_day_batches(SourceSpec("sample"), DAYS):
+    for batch in sample_batches(DAYS):
         unique = {r.question_id: r for r in batch.records}
         ids = sorted(unique)[:12]
         out[batch.day] = QuestionTexts(np.array(ids), [unique[i].title for i in ids],
@@ -98,13 +96,24 @@ def test_reader_streams_selected_ids_across_partitions(minilm, texts, tmp_path):
 
 
 def test_tag_vectors_extend_without_re_embedding(minilm, tmp_path):
-    path = tmp_path / "tags.h5"
-    first, new = update_tag_vectors(minilm, path, ["python", "pandas", "c#"])
-    assert new == 3 and first.vectors.shape == (3, 384)
-    second, new = update_tag_vectors(minilm, path, ["pandas", "numpy", "python", ".net"])
-    assert new == 2 and second.tags[:3] == first.tags
-    assert np.array_equal(second.vectors[:3], first.vectors)
-    assert load_tag_vectors(path).tags == second.tags
-    assert update_tag_vectors(minilm, path, ["numpy"])[1] == 0
-    pandas = minilm.encode(["pandas"], max_length=32).vectors[0]
-    assert np.allclose(second.vectors[second.lookup()["pandas"]], pandas, atol=1e-5)
+    stores = Stores(tmp_path, minilm.slug)
+    days = SampleTransport().days()
+    log = logging.getLogger("test")
+    stores.questions.replace_partitions(sample_batches(days[:1]), "sample", "stackoverflow")
+    refresh_questions(stores.questions)
+    first = embed_tags(stores, minilm.config, log)
+    vectors = stores.tag_vectors.load()
+    assert first.newly_embedded == first.tags == len(vectors.tags) > 10
+    assert vectors.vectors.shape == (first.tags, 384)
+    stores.questions.replace_partitions(sample_batches(days), "sample", "stackoverflow")
+    refresh_questions(stores.questions)
+    second = embed_tags(stores, minilm.config, log)
+    grown = stores.tag_vectors.load()
+    assert 0 < second.newly_embedded == second.tags - first.tags
+    assert grown.tags[: first.tags] == vectors.tags
+    assert np.array_equal(grown.vectors[: first.tags], vectors.vectors)
+    assert embed_tags(stores, minilm.config, log).newly_embedded == 0
+    python = minilm.encode(["python"], max_length=32).vectors[0]
+    assert np.allclose(grown.vectors[grown.lookup()["python"]], python, atol=1e-5)
+    with pytest.raises(ValueError, match="materialize tag_embeddings"):
+        grown.select(["python", "no-such-tag"])

@@ -1,0 +1,119 @@
+"""``so-assets evaluate``: every step in the pipeline's order on one file, in its own folder,
+without Dagster."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from so_assets.embedding.config import EncoderConfig
+from so_assets.evaluation.report import Report
+from so_assets.models.registry import TAG_MODELS
+from so_assets.stackexchange.sources import DatasetSummary, Source
+from so_assets.steps import embeddings, exploration, ingestion, models, tagtree
+from so_assets.steps.results import CheckOutcome
+from so_assets.storage.embedding_store import TOKENS, VECTORS
+from so_assets.storage.stores import Stores
+
+
+@dataclass(frozen=True)
+class EvaluationPlan:
+    """How a file is sized for the chain: the kept-tag threshold and the number of clusters."""
+
+    min_tag_count: int
+    n_clusters: int
+    first_day: str
+    last_day: str
+    questions: int
+    tags: int
+    kept_tags: int
+
+
+def plan(summary: DatasetSummary, min_tag_count: int | None = None,
+         n_clusters: int | None = None) -> EvaluationPlan:
+    """By default a tag is kept when 0.1 % of questions use it (the reference's 100 in
+    100,000; at least 5), and there is one label cluster per four kept tags (2 to 100)."""
+    threshold = min_tag_count or max(5, round(summary.questions / 1000))
+    kept = sum(1 for n in summary.tag_counts.values() if n >= threshold)
+    if kept == 0:
+        most = max(summary.tag_counts.values(), default=0)
+        raise ValueError(f"no tag is used by {threshold} or more questions (the most used tag "
+                         f"has {most}): pass --min-tag-count {max(1, most)} or lower")
+    clusters = n_clusters or max(2, min(100, kept // 4))
+    return EvaluationPlan(threshold, min(clusters, kept), summary.first_day.isoformat(),
+                          summary.last_day.isoformat(), summary.questions,
+                          len(summary.tag_counts), kept)
+
+
+@dataclass
+class EvaluationRun:
+    """What ``evaluate`` did: its plan, every check's outcome, the reports, cost."""
+
+    dataset: str
+    format: str
+    plan: EvaluationPlan
+    checks: dict[str, bool] = field(default_factory=dict)
+    reports: dict[str, Report] = field(default_factory=dict)
+    report_paths: dict[str, str] = field(default_factory=dict)
+    wall_seconds: float = 0.0
+
+    def summary(self) -> dict:
+        from so_assets.models.training import process_peak_rss_mb
+
+        return {"dataset": self.dataset, "format": self.format, **asdict(self.plan),
+                "success": all(self.checks.values()), "checks": self.checks,
+                "wall_seconds": self.wall_seconds, "process_peak_rss_mb": process_peak_rss_mb(),
+                "reports": self.report_paths}
+
+
+def evaluate_dataset(source: Source, out_dir: Path, *, dataset: str = "",
+                     encoder_config: EncoderConfig | None = None,
+                     min_tag_count: int | None = None, n_clusters: int | None = None,
+                     log: logging.Logger | None = None) -> EvaluationRun:
+    """Import, embed, build the tree and labels, train every model and write the reports."""
+    log = log or logging.getLogger(__name__)
+    started = time.monotonic()
+    encoder_config = encoder_config or EncoderConfig()
+    settings = plan(source.summarize(), min_tag_count, n_clusters)
+    log.info("evaluating %s: %s", dataset or source.location(), settings)
+    stores = Stores(out_dir, encoder_config.slug())
+    run = EvaluationRun(dataset or source.location(), source.kind, settings)
+    first, last = date.fromisoformat(settings.first_day), date.fromisoformat(settings.last_day)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+    def check(name: str, outcome: CheckOutcome) -> None:
+        run.checks[name] = outcome.passed
+        if not outcome.passed:
+            log.warning("check %s failed: %s", name, outcome.details)
+
+    def keep(result) -> None:
+        run.reports[result.report.name] = result.report
+        run.report_paths[result.report.name] = str(result.path)
+
+    ingestion.load_raw_questions(stores, source, days, log)
+    check("raw_questions:raw_row_counts_match_source", ingestion.raw_counts_match_source(stores))
+    ingestion.build_questions(stores, ingestion.QuestionsParams(), log)
+    check("questions:unique_question_ids", ingestion.unique_question_ids(stores))
+    check("questions:no_empty_titles", ingestion.no_empty_titles(stores))
+    keep(exploration.eda_report(stores))
+    embeddings.embed_questions(stores, encoder_config, days, {VECTORS, TOKENS},
+                               embeddings.EmbeddingParams(), log)
+    embeddings.embed_tags(stores, encoder_config, log)
+    keep(embeddings.embedding_analysis(stores))
+    tagtree.build_tag_tree(stores, tagtree.TagTreeParams(
+        n_clusters=settings.n_clusters, min_tag_count=settings.min_tag_count), log)
+    tagtree.label_questions(stores, log)
+    keep(tagtree.tag_clustering_report(stores))
+    models.assign_dataset_splits(stores, models.SplitParams())
+    for spec in TAG_MODELS:
+        models.train_model(stores, spec, encoder_config, log)
+        check(f"{spec.asset_name}:beats_most_frequent_baseline",
+              models.beats_baseline(stores, spec))
+    keep(models.tag_evaluation_report(stores, log))
+    run.wall_seconds = time.monotonic() - started
+    (out_dir / "evaluation_summary.json").write_text(json.dumps(run.summary(), indent=1))
+    return run

@@ -1,0 +1,124 @@
+"""dataset_splits, one step that trains any registered model, its baseline check, and the
+evaluation report that compares every tag model on the same test split."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from so_assets.embedding.config import EncoderConfig
+from so_assets.models.artifacts import current_dir, read_metrics
+from so_assets.models.registry import TAG_MODELS, ModelSpec
+from so_assets.steps.results import CheckOutcome, ReportResult, param, write_report
+from so_assets.storage.splits import assign_splits
+from so_assets.storage.stores import Stores
+
+
+@dataclass(frozen=True)
+class SplitParams:
+    train_percent: int = param(80, "Share of content groups in the training split.")
+    validation_percent: int = param(10, "Share in the validation split; the rest is test.")
+
+
+@dataclass(frozen=True)
+class SplitsResult:
+    train: int
+    validation: int
+    test: int
+
+
+def assign_dataset_splits(stores: Stores, params: SplitParams) -> SplitsResult:
+    """Train / validation / test by md5 of each content group's smallest question id: stable as
+    partitions arrive, and duplicates (same title and body) never straddle splits."""
+    counts = assign_splits(stores.questions, params.train_percent, params.validation_percent)
+    return SplitsResult(counts.get("train", 0), counts.get("validation", 0),
+                        counts.get("test", 0))
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """A trained, published model: its validation figures against its baseline's."""
+
+    selection_metric: str
+    validation: float
+    baseline_validation: float
+    threshold_rule: str
+    train_seconds: float
+    peak_rss_mb: float
+    train_questions: int
+    artifacts: Path
+    training_curve: Path | None
+
+
+def train_model(stores: Stores, spec: ModelSpec, encoder_config: EncoderConfig,
+                log: logging.Logger) -> ModelResult:
+    """Train ``spec`` on the current splits and publish it under ``models/<asset name>/``."""
+    from so_assets.models.assemble import assemble
+    from so_assets.models.training import train_and_publish
+
+    data, _ = assemble(stores, spec.model.needs)
+    trained = train_and_publish(spec, data, stores.models_dir,
+                                dataclasses.asdict(encoder_config), log)
+    m = trained.metrics
+    curve = trained.folder / "training_curve.png"
+    return ModelResult(m["selection_metric"], m["validation"][m["selection_metric"]],
+                       m["baseline_validation"], m["threshold_rule"],
+                       round(m["train_seconds"], 2), round(m["peak_rss_mb"], 1),
+                       m["train_questions"], current_dir(stores.models_dir, spec.asset_name),
+                       curve if curve.exists() else None)
+
+
+def beats_baseline(stores: Stores, spec: ModelSpec) -> CheckOutcome:
+    """The published model's validation figure is better than its task's naive baseline."""
+    metrics = read_metrics(stores.models_dir, spec.asset_name)
+    metric = metrics["selection_metric"]
+    ours, baseline = metrics["validation"][metric], metrics["baseline_validation"]
+    return CheckOutcome(spec.model.beats(ours, baseline), {
+        f"validation_{metric}": ours, f"{metrics['baseline']}_{metric}": baseline})
+
+
+def tag_evaluation_report(stores: Stores, log: logging.Logger) -> ReportResult:
+    """Every tag model on the same test split: F1 variants, precision/recall, Hamming loss,
+    P@k, R@5, nDCG@5, recall by frequency bucket, per-label table, confusion matrix, cost."""
+    from so_assets.evaluation.tag_metrics import frequency_buckets, multilabel_metrics
+    from so_assets.evaluation.tag_report import ModelResult as Evaluated
+    from so_assets.evaluation.tag_report import tag_report
+    from so_assets.models.assemble import assemble
+    from so_assets.models.base import TagModel
+    from so_assets.models.registry import baseline_for, load_model
+    from so_assets.storage.model_metrics import write_tag_model_metrics
+
+    needs = set().union(*(spec.model.needs for spec in TAG_MODELS))
+    data, test = assemble(stores, needs)
+    buckets = frequency_buckets(data.train.clusters)
+    baseline = baseline_for(TagModel, data.labels)
+    baseline.fit(data)
+    models = [("most_frequent_baseline", baseline, {"train_seconds": 0.0, "peak_rss_mb": 0.0})]
+    for spec in TAG_MODELS:
+        folder = current_dir(stores.models_dir, spec.asset_name)
+        models.append((spec.name, load_model(folder), read_metrics(stores.models_dir,
+                                                                    spec.asset_name)))
+    results = []
+    for name, model, saved in models:
+        started = time.perf_counter()
+        scores = model.predict_scores(test)
+        clusters, tags = model.decide(scores)
+        per_second = len(test) / max(time.perf_counter() - started, 1e-9)
+        result = Evaluated(name, multilabel_metrics(test.clusters, scores.clusters, clusters,
+                                                    buckets),
+                           scores.clusters, clusters, model.threshold_rule,
+                           saved["train_seconds"], saved["peak_rss_mb"],
+                           float("inf") if name == "most_frequent_baseline" else per_second)
+        if tags is not None:
+            result.tag_metrics = multilabel_metrics(test.tags, scores.tags, tags)
+        results.append(result)
+        log.info("%s: test micro-F1 %.4f", name, result.metrics["micro_f1"])
+    report = tag_report(results, test.clusters, len(data.train), data.labels.cluster_names,
+                        stores.reports_dir / "tag_evaluation")
+    write_tag_model_metrics(stores.questions, [
+        *((r.name, "clusters", k, v) for r in results for k, v in r.metrics.items()),
+        *((r.name, "tags", k, v) for r in results for k, v in r.tag_metrics.items())])
+    return write_report(report, stores.reports_dir)

@@ -1,0 +1,61 @@
+"""The rows models learn from: one split's labelled questions with their texts and labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from so_assets.storage.question_store import QuestionStore
+
+SPLITS = ("train", "validation", "test")
+
+_SPLIT_ROWS = """
+SELECT q.question_id, q.title, q.body_text, l.cluster_labels, l.kept_tags, q.tags,
+       q.creation_date, q.score, q.code_block_count, q.num_tags, q.owner_reputation,
+       q.ingested_at
+FROM questions q JOIN tag_labels l USING (question_id)
+JOIN dataset_splits s USING (question_id)
+WHERE s.split = ? AND len(l.cluster_labels) > 0
+ORDER BY q.question_id
+"""
+
+
+@dataclass(frozen=True)
+class SplitRows:
+    """One split's labelled questions, ordered by id."""
+
+    question_ids: np.ndarray
+    titles: list[str]
+    bodies: list[str]
+    cluster_labels: list[list[int]]
+    kept_tags: list[list[str]]
+    tags: list[list[str]]
+    columns: dict[str, np.ndarray]
+    """creation_date (datetime64), score, code_block_count, num_tags, owner_reputation
+    (float, NaN when unknown) and ingested_at (datetime64)."""
+
+    def __len__(self) -> int:
+        return len(self.question_ids)
+
+
+def split_rows(store: QuestionStore, split: str) -> SplitRows:
+    """The labelled questions of ``split`` (one of train, validation, test)."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; one of {SPLITS}")
+    with store.connect(read_only=True) as con:
+        rows = con.execute(_SPLIT_ROWS, [split]).fetchall()
+    return SplitRows(
+        question_ids=np.array([r[0] for r in rows], dtype=np.int64),
+        titles=[r[1] for r in rows], bodies=[r[2] for r in rows],
+        cluster_labels=[r[3] for r in rows], kept_tags=[r[4] for r in rows],
+        tags=[r[5] for r in rows],
+        columns={
+            "creation_date": np.array([r[6] for r in rows], dtype="datetime64[s]"),
+            "score": np.array([r[7] for r in rows], dtype=np.float64),
+            "code_block_count": np.array([r[8] for r in rows], dtype=np.float64),
+            "num_tags": np.array([r[9] for r in rows], dtype=np.float64),
+            "owner_reputation": np.array([np.nan if r[10] is None else r[10] for r in rows],
+                                         dtype=np.float64),
+            "ingested_at": np.array([r[11] for r in rows], dtype="datetime64[s]"),
+        })

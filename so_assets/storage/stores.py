@@ -1,0 +1,59 @@
+"""Where everything lives under one data folder (DESIGN.md's storage layout)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from so_assets.storage.embedding_store import EmbeddingStore
+from so_assets.storage.question_store import QuestionStore
+from so_assets.storage.tag_vector_store import TagVectorStore
+
+
+@dataclass(frozen=True)
+class Stores:
+    """The DuckDB file, the HDF5 partitions of one encoder (by its slug), models and reports.
+
+    Every step takes one of these; nothing else builds a path under the data folder.
+    """
+
+    root: Path
+    encoder_slug: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root).absolute())
+
+    @cached_property
+    def questions(self) -> QuestionStore:
+        return QuestionStore(self.root / "so_assets.duckdb")
+
+    @property
+    def embeddings_root(self) -> Path:
+        return self.root / "embeddings"
+
+    @cached_property
+    def embeddings(self) -> EmbeddingStore:
+        return EmbeddingStore(self.embeddings_root, self._slug())
+
+    @cached_property
+    def tag_vectors(self) -> TagVectorStore:
+        return TagVectorStore(self.embeddings_root / self._slug() / "tags.h5")
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def tag_tree_export(self) -> Path:
+        return self.root / "tag_tree" / "tag_tree.json"
+
+    def _slug(self) -> str:
+        if not self.encoder_slug:
+            raise ValueError("these stores were opened without an encoder: embeddings are "
+                             "kept per encoder slug")
+        return self.encoder_slug
