@@ -36,6 +36,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                                          "validation)")
     predict.add_argument("--data-dir", type=Path, default=Path("data"))
     predict.add_argument("--top", type=int, default=5)
+    predict.add_argument("--score-model", help="a trained score model's name (default: best "
+                                               "on validation)")
+    predict.add_argument("--tags", help="the question's own tags, space-separated (default: "
+                                        "the tags the tag model predicts)")
+    predict.add_argument("--reputation", type=float, help="the asker's reputation")
+    predict.add_argument("--horizon-days", type=float, default=365.0,
+                         help="predict the score the question has at this age (default 365)")
 
     evaluate = commands.add_parser(
         "evaluate", help="run the whole chain on one file, into its own folder, and report")
@@ -65,10 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _predict(args: argparse.Namespace) -> None:
     from so_assets.embedding.encoder import load_encoder
-    from so_assets.models.predict import load_tag_model, predict
+    from so_assets.models.predict import load_tag_model, predict, predict_score
 
-    name, model, encoder_config = load_tag_model(args.data_dir.absolute() / "models",
-                                                 args.model)
+    models_dir = args.data_dir.absolute() / "models"
+    name, model, encoder_config = load_tag_model(models_dir, args.model)
     result = predict(name, model, load_encoder(encoder_config), args.title, args.body,
                      args.top)
     print(f"model: {result.model}")
@@ -83,6 +90,14 @@ def _predict(args: argparse.Namespace) -> None:
     for tag, score, chosen in result.tags:
         print(f"  {'*' if chosen else ' '} {score:6.3f}  {tag}")
     print("(* = above the model's tuned decision threshold)")
+    score = predict_score(models_dir, args.score_model, result,
+                          args.tags.split() if args.tags else None, args.reputation,
+                          args.horizon_days)
+    if score is not None:
+        interval = (f" (80% interval {score.low:.1f} to {score.high:.1f})"
+                    if score.low is not None and score.high is not None else "")
+        print(f"score after {score.horizon_days:.0f} days ({score.model}): "
+              f"{score.score:.1f}{interval}")
 
 
 def _evaluate(args: argparse.Namespace) -> None:
@@ -103,9 +118,11 @@ def _evaluate(args: argparse.Namespace) -> None:
         raise SystemExit(str(exc)) from None
     run = evaluate_dataset(source, args.out, dataset=str(args.dataset),
                            min_tag_count=args.min_tag_count, n_clusters=args.clusters)
-    for report in run.reports.values():
-        if report.summary and report.name == "tag_evaluation":
-            print(report.summary_text())
+    for name in ("tag_evaluation", "score_evaluation"):
+        if name in run.reports:
+            print("\n" + run.reports[name].summary_text())
+    for note in run.notes:
+        print(f"\n{note}")
     summary = run.summary()
     print(f"\nwall time {run.wall_seconds:.0f}s, process peak RSS "
           f"{summary['process_peak_rss_mb']:.0f} MB; reports: "

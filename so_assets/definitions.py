@@ -20,7 +20,13 @@ from so_assets.defs.ingestion import (
     raw_row_counts_match_source,
     unique_question_ids,
 )
-from so_assets.defs.models import MODEL_ASSETS, dataset_splits, tag_evaluation_report
+from so_assets.defs.models import (
+    MODEL_ASSETS,
+    MODEL_CHECKS,
+    dataset_splits,
+    score_evaluation_report,
+    tag_evaluation_report,
+)
 from so_assets.defs.resources import default_resources
 from so_assets.defs.tagtree import tag_clustering_report, tag_labels, tag_tree
 
@@ -38,12 +44,13 @@ defs = dg.Definitions(
         dataset_splits,
         *(asset for asset, _ in MODEL_ASSETS),
         tag_evaluation_report,
+        score_evaluation_report,
     ],
     asset_checks=[
         raw_row_counts_match_source,
         unique_question_ids,
         no_empty_titles,
-        *(check for _, check in MODEL_ASSETS),
+        *MODEL_CHECKS,
     ],
     jobs=[ingest_questions_job, stackoverflow_pipeline],
     schedules=[daily_question_refresh],

@@ -6,6 +6,7 @@ import gzip
 import json
 import socket
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +14,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 DROP = "drop"  # close the connection without answering
+CUT_HEADERS = "cut-headers"  # send the status line and half the headers, then close
+
+
+@dataclass
+class Trickle:
+    """Answer ``reply`` one byte every ``interval`` seconds (headers included)."""
+
+    reply: Any
+    interval: float = 1.0
 
 
 @dataclass
@@ -63,11 +73,38 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
             return
+        if reply == CUT_HEADERS:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return
+        if isinstance(reply, Trickle):
+            self._trickle(reply)
+            return
+        self._send(reply)
+
+    def _encode(self, reply: Reply) -> bytes:
         body = reply.body
         raw = body if isinstance(body, bytes) else (
             body.encode() if isinstance(body, str) else json.dumps(body).encode())
-        if reply.gzip:
-            raw = gzip.compress(raw)
+        return gzip.compress(raw) if reply.gzip else raw
+
+    def _trickle(self, trickle: Trickle) -> None:
+        raw = self._encode(trickle.reply)
+        head = (f"HTTP/1.1 {trickle.reply.status} OK\r\nContent-Length: {len(raw)}\r\n"
+                + ("Content-Encoding: gzip\r\n" if trickle.reply.gzip else "") + "\r\n")
+        self.close_connection = True
+        try:
+            for byte in head.encode() + raw:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(trickle.interval)
+        except OSError:
+            return  # the client gave up
+
+    def _send(self, reply: Reply) -> None:
+        raw = self._encode(reply)
         self.send_response(reply.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         if reply.gzip:

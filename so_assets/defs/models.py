@@ -7,12 +7,13 @@ from so_assets.defs.embeddings import tag_embeddings
 from so_assets.defs.metadata import check_result, result_metadata
 from so_assets.defs.resources import EncoderResource, StorageResource
 from so_assets.defs.tagtree import tag_labels, tag_tree
-from so_assets.models.base import Need
-from so_assets.models.registry import MODELS, ModelSpec
+from so_assets.models.base import Need, ScoreModel, TagModel
+from so_assets.models.registry import MODELS, ModelSpec, is_baseline
 from so_assets.steps import models as steps
 from so_assets.storage.embedding_store import TOKENS, VECTORS
 
 SplitConfig = config_class(steps.SplitParams, "SplitConfig")
+ScoreTargetConfig = config_class(steps.ScoreTargetParams, "ScoreTargetConfig")
 
 # The asset each input a model can need comes from.
 NEED_DEPS = {Need.TOKENS: TOKENS, Need.TAG_VECTORS: tag_embeddings, Need.TREE: tag_tree}
@@ -28,17 +29,32 @@ def dataset_splits(config: SplitConfig, storage: StorageResource) -> dg.Material
         **result_metadata(result)})
 
 
-def model_asset(spec: ModelSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecksDefinition]:
-    """The asset that trains ``spec`` (its inputs from what its class needs) and its check."""
+def model_asset(spec: ModelSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecksDefinition | None]:
+    """The asset that trains ``spec`` (its inputs from what its class needs) and, unless it is
+    its task's baseline itself, the check that it beats that baseline."""
     deps = [dataset_splits, VECTORS, *(NEED_DEPS[need] for need in sorted(spec.model.needs))]
 
-    @dg.asset(name=spec.asset_name, deps=deps, group_name="models", kinds={spec.model.engine},
-              description=spec.description)
-    def train(context: dg.AssetExecutionContext, storage: StorageResource,
-              encoder: EncoderResource) -> dg.MaterializeResult:
-        result = steps.train_model(storage.stores(encoder), spec, encoder.config(), context.log)
-        return dg.MaterializeResult(metadata={"params": dg.MetadataValue.json(spec.params),
-                                              **result_metadata(result)})
+    if issubclass(spec.model, ScoreModel):
+        @dg.asset(name=spec.asset_name, deps=deps, group_name="models",
+                  kinds={spec.model.engine}, description=spec.description)
+        def train(context: dg.AssetExecutionContext, config: ScoreTargetConfig,
+                  storage: StorageResource, encoder: EncoderResource) -> dg.MaterializeResult:
+            result = steps.train_model(storage.stores(encoder), spec, encoder.config(),
+                                       context.log, params_of(config, steps.ScoreTargetParams))
+            return dg.MaterializeResult(metadata={"params": dg.MetadataValue.json(spec.params),
+                                                  **result_metadata(result)})
+    else:
+        @dg.asset(name=spec.asset_name, deps=deps, group_name="models",
+                  kinds={spec.model.engine}, description=spec.description)
+        def train(context: dg.AssetExecutionContext, storage: StorageResource,
+                  encoder: EncoderResource) -> dg.MaterializeResult:
+            result = steps.train_model(storage.stores(encoder), spec, encoder.config(),
+                                       context.log)
+            return dg.MaterializeResult(metadata={"params": dg.MetadataValue.json(spec.params),
+                                                  **result_metadata(result)})
+
+    if is_baseline(spec):
+        return train, None
 
     @dg.asset_check(asset=train, name=f"beats_{spec.model.baseline_name}_baseline",
                     description=f"Validation {spec.model.selection_metric} of the published "
@@ -51,13 +67,30 @@ def model_asset(spec: ModelSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecksDef
 
 
 MODEL_ASSETS = [model_asset(spec) for spec in MODELS]
+MODEL_CHECKS = [check for _, check in MODEL_ASSETS if check is not None]
 
 
-@dg.asset(deps=[a for a, _ in MODEL_ASSETS], pool="duckdb", group_name="models",
+def _trained(task: type) -> list[dg.AssetsDefinition]:
+    return [asset for (asset, _), spec in zip(MODEL_ASSETS, MODELS, strict=True)
+            if issubclass(spec.model, task)]
+
+
+@dg.asset(deps=_trained(TagModel), pool="duckdb", group_name="models",
           kinds={"matplotlib", "duckdb"})
 def tag_evaluation_report(context: dg.AssetExecutionContext, storage: StorageResource,
                           encoder: EncoderResource) -> dg.MaterializeResult:
     """Every tag model on the same test split: F1 variants, precision/recall, Hamming loss,
     P@k, R@5, nDCG@5, recall by frequency bucket, per-label table, confusion matrix, cost."""
     result = steps.tag_evaluation_report(storage.stores(encoder), context.log)
+    return dg.MaterializeResult(metadata=result_metadata(result))
+
+
+@dg.asset(deps=_trained(ScoreModel), pool="duckdb", group_name="models",
+          kinds={"matplotlib", "duckdb"})
+def score_evaluation_report(context: dg.AssetExecutionContext, storage: StorageResource,
+                            encoder: EncoderResource) -> dg.MaterializeResult:
+    """Every score model on the same test split: RMSE, MAE, R², Spearman on the raw and the
+    log scale, errors by score and by age bucket, predicted against actual, residuals, and
+    the tree model's feature importance."""
+    result = steps.score_evaluation_report(storage.stores(encoder), context.log)
     return dg.MaterializeResult(metadata=result_metadata(result))

@@ -8,6 +8,7 @@ import numpy as np
 
 from so_assets.models.base import Need
 from so_assets.models.data import LabelSpace, SplitData, TrainingData, load_dense, multi_hot
+from so_assets.stackexchange.sources import SOURCES
 from so_assets.storage.datasets import split_rows
 from so_assets.storage.embedding_store import TOKEN_FIELDS, TOKENS, VECTORS
 from so_assets.storage.stores import Stores
@@ -36,7 +37,9 @@ def load_split(stores: Stores, labels: LabelSpace, split: str, tokens: bool = Fa
         clusters=multi_hot(rows.cluster_labels, labels.n_clusters),
         tags=multi_hot([[tag_index[t] for t in kept if t in tag_index]
                         for kept in rows.kept_tags], labels.n_tags),
-        scores=rows.columns["score"])
+        scores=np.where([SOURCES[s].has_scores if s in SOURCES else True for s in rows.sources],
+                        rows.scores, np.nan),
+        score_age_days=rows.score_age_days)
     if tokens and len(rows):
         data.tokens = load_dense(stores.embeddings, TOKENS, rows.question_ids, TOKEN_FIELDS)
     return data

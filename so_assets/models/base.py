@@ -7,6 +7,7 @@ inputs and its asset, so adding a model is one class plus one registry entry.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from abc import ABC, abstractmethod
@@ -45,7 +46,9 @@ class Scores:
 
     clusters: np.ndarray | None = None  # [n, k]
     tags: np.ndarray | None = None  # [n, t]
-    score: np.ndarray | None = None  # [n]
+    score: np.ndarray | None = None  # [n] on the raw scale
+    score_low: np.ndarray | None = None  # [n] an interval, for models that give one
+    score_high: np.ndarray | None = None
 
 
 @dataclass
@@ -192,3 +195,62 @@ class TagModel(Model):
         super().save(directory)
         np.save(directory / "cluster_thresholds.npy", self.cluster_thresholds)
         np.save(directory / "tag_thresholds.npy", self.tag_thresholds)
+
+
+class ScoreModel(Model):
+    """A score regressor: it learns ``params["target"]`` (``log``: sign(s)·log1p(|s|), the
+    default; ``raw``: the score itself) and predicts on the raw scale. Questions whose source
+    has no scores (NaN) are left out of fitting and of its metrics."""
+
+    predicts = frozenset({Target.SCORE})
+    selection_metric = "rmse_target"
+    baseline_name = "mean"
+
+    @property
+    def target(self) -> str:
+        return self.params.get("target", "log")
+
+    def to_target(self, scores: np.ndarray) -> np.ndarray:
+        from so_assets.evaluation.score_metrics import signed_log1p
+
+        return signed_log1p(scores) if self.target == "log" else np.asarray(scores, float)
+
+    def from_target(self, values: np.ndarray) -> np.ndarray:
+        from so_assets.evaluation.score_metrics import signed_expm1
+
+        return signed_expm1(values) if self.target == "log" else np.asarray(values, float)
+
+    def feature_importance(self) -> dict[str, float] | None:
+        """What the model leans on, by feature group, for models that can say (else None)."""
+        return None
+
+    def scored_data(self, data: TrainingData) -> TrainingData:
+        """``data`` with only the questions that have a score in train and validation."""
+        return dataclasses.replace(data, train=self.scored(data.train),
+                                   validation=self.scored(data.validation))
+
+    @staticmethod
+    def scored(split: SplitData) -> SplitData:
+        """The questions of ``split`` that have a score; an error when none has."""
+        if split.scores is None or not np.isfinite(split.scores).any():
+            raise ValueError("no question here has a score (the source gives none, e.g. an "
+                             "id,title,content,tags CSV): score models cannot be trained")
+        return split.subset(np.isfinite(split.scores))
+
+    @classmethod
+    def beats(cls, ours: float, baseline: float) -> bool:
+        return ours < baseline  # an error: lower is better
+
+    def selection_value(self, split: SplitData, scores: Scores) -> float:
+        error = self.to_target(scores.score) - self.to_target(split.scores)
+        return -float(np.sqrt(np.mean(error ** 2)))
+
+    def evaluate(self, split: SplitData, scores: Scores | None = None) -> dict[str, float]:
+        from so_assets.evaluation.score_metrics import regression_metrics
+
+        if scores is None:
+            split = self.scored(split)
+            scores = self.predict_scores(split)
+        metrics = regression_metrics(split.scores, scores.score)
+        metrics["rmse_target"] = metrics["rmse_log" if self.target == "log" else "rmse"]
+        return metrics

@@ -1,4 +1,5 @@
-"""The most-frequent baseline: what every tag model has to beat."""
+"""The naive baselines every model of a task has to beat: the most frequent clusters for tags,
+the mean for scores."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from so_assets.models.base import Scores, TagModel, TrainResult
+from so_assets.models.base import ScoreModel, Scores, TagModel, TrainResult
 from so_assets.models.data import Inputs, SplitData, TrainingData
 
 
@@ -42,3 +43,23 @@ class MostFrequentBaseline(TagModel):
     def load_state(self, directory: Path) -> None:
         self.frequency = np.load(directory / "frequency.npy")
         self.chosen = np.load(directory / "chosen.npy")
+
+
+class MeanBaseline(ScoreModel):
+    """Predicts the training mean of the target for every question."""
+
+    family = "mean_baseline"
+
+    def fit(self, data: TrainingData, *, checkpoint: Path | None = None,
+            log: logging.Logger | None = None) -> TrainResult:
+        self.mean = float(self.to_target(self.scored(data.train).scores).mean())
+        return TrainResult()
+
+    def predict_scores(self, inputs: Inputs) -> Scores:
+        return Scores(score=np.full(len(inputs), self.from_target(np.array(self.mean))))
+
+    def save_state(self, directory: Path) -> None:
+        (directory / "mean.txt").write_text(repr(self.mean))
+
+    def load_state(self, directory: Path) -> None:
+        self.mean = float((directory / "mean.txt").read_text())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,6 +50,10 @@ class Inputs:
     body_vectors: np.ndarray
     tokens: dict[str, np.ndarray] | None = None
     columns: dict[str, np.ndarray] = field(default_factory=dict)
+    clusters: np.ndarray | None = None  # [n, k] the clusters of the question's own tags
+    score_age_days: np.ndarray | None = None
+    """[n] the horizon: how old the question is when its score is read (for a new question,
+    the age at which its score is wanted)."""
 
     def __len__(self) -> int:
         return len(self.titles)
@@ -59,9 +63,24 @@ class Inputs:
 class SplitData(Inputs):
     """One labelled split: inputs plus cluster and kept-tag indicator matrices and scores."""
 
-    clusters: np.ndarray  # [n, k] {0, 1} float32
+    clusters: np.ndarray  # [n, k] {0, 1} float32 (the tag models' target)
     tags: np.ndarray  # [n, t] {0, 1} float32
     scores: np.ndarray | None = None  # [n] the question scores, when the source has them
+
+    def subset(self, rows: np.ndarray) -> SplitData:
+        """The questions at ``rows`` (indexes or a boolean mask), every field alike."""
+        index = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
+
+        def pick(value):
+            if value is None:
+                return None
+            if isinstance(value, dict):
+                return {k: v[index] for k, v in value.items()}
+            if isinstance(value, list):
+                return [value[i] for i in index]
+            return value[index]
+
+        return SplitData(**{f.name: pick(getattr(self, f.name)) for f in fields(self)})
 
     def majority_cluster(self) -> np.ndarray:
         """The seed's single-label target: the cluster most of the question's tags fall in

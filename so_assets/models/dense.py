@@ -33,7 +33,7 @@ class TorchDense(VectorModel, TagModel):
 
         p = self.params
         if p["network"] == "mlp":
-            return MLP(dim, self.labels.n_clusters, hidden=p.get("hidden", 512))
+            return MLP(2 * dim, self.labels.n_clusters, hidden=p.get("hidden", 512))
         fusion = "self" if p["network"] == "dsf_mhsa" else "cross"
         return DualStreamFusion(dim, self.labels.n_clusters, fusion=fusion,
                                 hidden=p.get("hidden", 256), n_tokens=p.get("n_tokens", 4))

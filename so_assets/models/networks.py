@@ -44,17 +44,18 @@ class StreamTokens(nn.Module):
 
 
 class MLP(nn.Module):
-    """[title, body] -> hidden -> labels."""
+    """Its inputs side by side ([title, body], or one stream and tabular features) -> hidden
+    -> outputs (one per label, or one score). ``d_in`` is their total width."""
 
-    def __init__(self, d_in: int, n_labels: int, hidden: int = 512, dropout: float = 0.3
+    def __init__(self, d_in: int, n_out: int, hidden: int = 512, dropout: float = 0.3
                  ) -> None:
         super().__init__()
-        self.trunk = nn.Sequential(projection(2 * d_in, hidden, dropout),
+        self.trunk = nn.Sequential(projection(d_in, hidden, dropout),
                                    projection(hidden, hidden, dropout))
-        self.head = nn.Linear(hidden, n_labels)
+        self.head = nn.Linear(hidden, n_out)
 
-    def forward(self, title, body, targets=None, mixup_alpha: float = 0.0):
-        hidden = self.trunk(torch.cat([title, body], dim=1))
+    def forward(self, *inputs, targets=None, mixup_alpha: float = 0.0):
+        hidden = self.trunk(torch.cat(inputs, dim=1))
         if targets is not None:
             hidden, targets = mixup(hidden, targets, mixup_alpha)
         return self.head(hidden), targets
@@ -86,17 +87,19 @@ class DualStreamFusion(nn.Module):
 
 
     def __init__(self, d_in: int, n_labels: int, fusion: str = "cross", hidden: int = 256,
-                 n_tokens: int = 4, heads: int = 4, dropout: float = 0.2) -> None:
+                 n_tokens: int = 4, heads: int = 4, dropout: float = 0.2, extra_dim: int = 0
+                 ) -> None:
         super().__init__()
         self.fusion = fusion
         self.title = StreamTokens(d_in, hidden, n_tokens, dropout)
         self.body = StreamTokens(d_in, hidden, n_tokens, dropout)
         self.stream_type = nn.Parameter(torch.zeros(2, hidden))
         self.block = AttentionBlock(hidden, heads, dropout)
-        self.head = nn.Sequential(projection(3 * hidden, hidden, dropout),
+        self.head = nn.Sequential(projection(3 * hidden + extra_dim, hidden, dropout),
                                   nn.Linear(hidden, n_labels))
 
-    def forward(self, title, body, targets=None, mixup_alpha: float = 0.0):
+    def forward(self, title, body, *extra, targets=None, mixup_alpha: float = 0.0):
+        """``extra``: tabular features joined to the fused streams before the head."""
         t = self.title(title) + self.stream_type[0]
         b = self.body(body) + self.stream_type[1]
         if self.fusion == "self":
@@ -104,7 +107,7 @@ class DualStreamFusion(nn.Module):
             fused = self.block(tokens, tokens).mean(1)
         else:
             fused = self.block(t, b).mean(1)
-        hidden = torch.cat([fused, t.mean(1), b.mean(1)], dim=1)
+        hidden = torch.cat([fused, t.mean(1), b.mean(1), *extra], dim=1)
         if targets is not None:
             hidden, targets = mixup(hidden, targets, mixup_alpha)
         return self.head(hidden), targets

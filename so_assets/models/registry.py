@@ -8,19 +8,23 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from so_assets.models.base import Model, TagModel, Target
-from so_assets.models.baseline import MostFrequentBaseline
+from so_assets.models.base import Model, ScoreModel, TagModel, Target
+from so_assets.models.baseline import MeanBaseline, MostFrequentBaseline
 from so_assets.models.boosted import XGBoostMulticlass
 from so_assets.models.data import LabelSpace
 from so_assets.models.dense import Hierarchical, TorchDense
 from so_assets.models.dual_encoder import DualEncoderModel
 from so_assets.models.hybrid import HybridFusion
 from so_assets.models.linear import TfidfLinear
+from so_assets.models.score_boosted import XGBoostRegressor
+from so_assets.models.score_linear import TfidfSvdRidge
+from so_assets.models.score_torch import TorchRegressor
 from so_assets.models.sequence import SequenceModel
 
 FAMILIES: dict[str, type[Model]] = {cls.family: cls for cls in (
     TfidfLinear, XGBoostMulticlass, DualEncoderModel, TorchDense, SequenceModel, Hierarchical,
-    HybridFusion, MostFrequentBaseline)}
+    HybridFusion, MostFrequentBaseline, MeanBaseline, TfidfSvdRidge, TorchRegressor,
+    XGBoostRegressor)}
 
 
 @dataclass(frozen=True)
@@ -78,28 +82,74 @@ TAG_MODELS: tuple[ModelSpec, ...] = (
               {"sparse": {"C": 4.0},
                "dense": {"network": "mlp", "loss": "bce", "train": {"epochs": 60, "lr": 1e-3}}}),
 )
-MODELS: tuple[ModelSpec, ...] = TAG_MODELS
+SCORE_TRAIN = {"epochs": 80, "lr": 1e-3, "patience": 10}
+SCORE_MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec("mean_baseline", MeanBaseline,
+              "the training mean of the target for every question (what the others must beat)"),
+    ModelSpec("tfidf_svd_ridge", TfidfSvdRidge,
+              "TF-IDF of title and body, truncated SVD (256), posting-time features, ridge",
+              {"components": 256, "alpha": 10.0}),
+    ModelSpec("title_mlp", TorchRegressor,
+              "MLP on the title vector and the posting-time features, early stopping",
+              {"network": "mlp", "streams": ["title"], "train": SCORE_TRAIN}),
+    ModelSpec("body_mlp", TorchRegressor,
+              "MLP on the body vector and the posting-time features, early stopping",
+              {"network": "mlp", "streams": ["body"], "train": SCORE_TRAIN}),
+    ModelSpec("dsf_cross_attention", TorchRegressor,
+              "dual-stream fusion regressor: title tokens attend to body tokens, features "
+              "joined before the head",
+              {"network": "dsf_cross_attention", "train": {**SCORE_TRAIN, "lr": 5e-4}}),
+    ModelSpec("dsf_mhsa", TorchRegressor,
+              "dual-stream fusion regressor: self-attention over title and body tokens",
+              {"network": "dsf_mhsa", "train": {**SCORE_TRAIN, "lr": 5e-4}}),
+    ModelSpec("huber_mlp", TorchRegressor,
+              "MLP on title, body and features with a Huber loss: the heavy tail's outliers "
+              "weigh linearly, not quadratically",
+              {"network": "mlp", "loss": "huber", "huber_delta": 0.5, "train": SCORE_TRAIN}),
+    ModelSpec("xgboost", XGBoostRegressor,
+              "XGBoost (hist, CUDA when present) on the vectors and the posting-time features"),
+    ModelSpec("xgboost_quantile", XGBoostRegressor,
+              "XGBoost quantile regression (10 / 50 / 90 %): the median and an 80 % interval",
+              {"quantiles": True}),
+)
+MODELS: tuple[ModelSpec, ...] = TAG_MODELS + SCORE_MODELS
 BY_ASSET_NAME = {spec.asset_name: spec for spec in MODELS}
 
 
-BASELINES: dict[type[Model], type[Model]] = {TagModel: MostFrequentBaseline}
+BASELINES: dict[type[Model], type[Model]] = {TagModel: MostFrequentBaseline,
+                                             ScoreModel: MeanBaseline}
 """Each task's naive model, which every model of the task must beat."""
 
 
-def baseline_for(model: type[Model], labels: LabelSpace) -> Model:
-    """The (unfitted) naive model of ``model``'s task."""
+def baseline_for(model: type[Model], labels: LabelSpace, params: dict | None = None) -> Model:
+    """The (unfitted) naive model of ``model``'s task; a score baseline learns the same
+    target as ``params`` says."""
     for task, baseline in BASELINES.items():
         if issubclass(model, task):
-            return baseline(labels, {})
+            return baseline(labels, {k: v for k, v in (params or {}).items() if k == "target"})
     raise ValueError(f"{model.__name__} belongs to no task with a baseline")
+
+
+def is_baseline(spec: ModelSpec) -> bool:
+    """Whether ``spec`` is its task's baseline itself (it has nothing to beat)."""
+    return spec.model in BASELINES.values()
+
+
+def _named(specs: tuple[ModelSpec, ...], name: str, task: str) -> ModelSpec:
+    for spec in specs:
+        if spec.name == name:
+            return spec
+    raise ValueError(f"no {task} model {name!r}; registered: {[s.name for s in specs]}")
 
 
 def tag_model(name: str) -> ModelSpec:
     """A registered tag model by its short name; an error lists the names."""
-    for spec in TAG_MODELS:
-        if spec.name == name:
-            return spec
-    raise ValueError(f"no tag model {name!r}; registered: {[s.name for s in TAG_MODELS]}")
+    return _named(TAG_MODELS, name, "tag")
+
+
+def score_model(name: str) -> ModelSpec:
+    """A registered score model by its short name; an error lists the names."""
+    return _named(SCORE_MODELS, name, "score")
 
 
 def load_model(directory: Path) -> Model:

@@ -96,16 +96,27 @@ class TorchModel(Model):
                 return [o.float().cpu().numpy() for o in self.outputs(network, batch)]
         return [np.concatenate(parts) for parts in zip(*chunks, strict=True)]
 
+    def extra_state(self) -> dict[str, np.ndarray]:
+        """Arrays besides the weights that scoring needs (e.g. feature scales)."""
+        return {}
+
+    def restore_extra_state(self, arrays: dict[str, np.ndarray]) -> None:
+        """Take back what :meth:`extra_state` gave (before the network is built)."""
+        return None
+
     def save_state(self, directory: Path) -> None:
         import torch
 
-        torch.save({"dim": self.dim, "state": self.network.state_dict()}, directory / "model.pt")
+        extra = {k: torch.from_numpy(np.asarray(v)) for k, v in self.extra_state().items()}
+        torch.save({"dim": self.dim, "state": self.network.state_dict(), "extra": extra},
+                   directory / "model.pt")
 
     def load_state(self, directory: Path) -> None:
         import torch
 
         saved = torch.load(directory / "model.pt", weights_only=True)
         self.dim = saved["dim"]
+        self.restore_extra_state({k: v.numpy() for k, v in saved.get("extra", {}).items()})
         self.network = self.build_network(self.dim)
         self.network.load_state_dict(saved["state"])
         self.network.eval()

@@ -66,7 +66,7 @@ def train_and_publish(spec: ModelSpec, data: TrainingData, models_dir: Path,
     train_seconds = time.monotonic() - started
     model.calibrate(data.validation)
     validation = model.evaluate(data.validation)
-    baseline = baseline_for(spec.model, data.labels)
+    baseline = baseline_for(spec.model, data.labels, spec.params)
     baseline.fit(data)
     baseline_validation = baseline.evaluate(data.validation)
     metric = model.selection_metric

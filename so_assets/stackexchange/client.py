@@ -20,10 +20,16 @@ from urllib.parse import urlencode
 from so_assets.stackexchange.errors import (
     ApiError,
     MalformedResponseError,
+    PagingLimitError,
     QuotaExhaustedError,
     TransportFailedError,
 )
-from so_assets.stackexchange.normalize import RecordError, answer_from_api, record_from_api
+from so_assets.stackexchange.normalize import (
+    RecordError,
+    answer_from_api,
+    parse_int,
+    record_from_api,
+)
 from so_assets.stackexchange.records import AcceptedAnswer, QuestionRecord
 from so_assets.stackexchange.transport import (
     Clock,
@@ -31,12 +37,14 @@ from so_assets.stackexchange.transport import (
     SystemClock,
     Transport,
     TransportError,
+    redact,
 )
 
 API_ROOT = "https://api.stackexchange.com/2.3"
 KEY_ENV_VAR = "STACKEXCHANGE_KEY"
 MAX_IDS_PER_CALL = 100
-_SECRET_PARAM_RE = re.compile(r"((?:key|access_token)=)[^&\s'\"]+")
+PAGES_WITHOUT_KEY = 25  # the API serves at most 25 pages of a query without a key
+PAGES_WITH_KEY = 1000  # a day of StackOverflow is a few thousand questions: 100,000 is ample
 _THROTTLE_WAIT_RE = re.compile(r"available in (\d+) seconds")
 _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
@@ -74,6 +82,7 @@ class StackExchangeClient:
         clock: Clock | None = None,
         source_name: str = "api",
         log: logging.Logger | None = None,
+        max_pages: int | None = None,
     ) -> None:
         if not 1 <= page_size <= 100:
             raise ValueError(f"page_size must be 1..100, got {page_size}")
@@ -91,6 +100,7 @@ class StackExchangeClient:
         self.clock = clock or SystemClock()
         self.source_name = source_name
         self.log = log or logging.getLogger(__name__)
+        self.max_pages = max_pages or (PAGES_WITH_KEY if self._key else PAGES_WITHOUT_KEY)
         self.quota_remaining: int | None = None
         self.calls = 0
         self._not_before: dict[str, float] = {}
@@ -99,18 +109,24 @@ class StackExchangeClient:
     def fetch_window(self, start: datetime, end: datetime) -> WindowResult:
         """All questions created in ``[start, end)`` (UTC) with their accepted answers."""
         items, reported = self.question_items(start, end)
-        accepted_ids = [int(i["accepted_answer_id"]) for i in items if i.get("accepted_answer_id")]
-        answers = self.accepted_answers(accepted_ids)
+        where = self._method_url("/questions")
+        accepted = {}
+        for item in items:
+            try:
+                accepted[id(item)] = parse_int(item.get("accepted_answer_id"),
+                                               "accepted_answer_id")
+            except RecordError as exc:
+                raise MalformedResponseError(
+                    f"{where}: item {item.get('question_id')!r}: {exc}") from None
+        answers = self.accepted_answers(a for a in accepted.values() if a is not None)
         records = []
         for item in items:
-            answer = answers.get(int(item["accepted_answer_id"])) if item.get(
-                "accepted_answer_id") else None
+            answer = answers.get(accepted[id(item)]) if accepted[id(item)] else None
             try:
                 records.append(record_from_api(item, self.site, self.source_name, answer))
             except RecordError as exc:
                 raise MalformedResponseError(
-                    f"{self._method_url('/questions')}: item {item.get('question_id')}: {exc}"
-                ) from exc
+                    f"{where}: item {item.get('question_id')!r}: {exc}") from None
         return WindowResult(records, reported, self.quota_remaining)
 
     def question_items(self, start: datetime, end: datetime) -> tuple[list[dict[str, Any]], int]:
@@ -132,7 +148,15 @@ class StackExchangeClient:
                 total = page["total"]
             items.extend(page["items"])
         lo, hi = _epoch(start), _epoch(end)
-        inside = [i for i in items if lo <= int(i.get("creation_date", lo)) < hi]
+        inside = []
+        for item in items:
+            try:
+                created = parse_int(item.get("creation_date"), "creation_date")
+            except RecordError as exc:
+                raise MalformedResponseError(f"{self._method_url('/questions')}: item "
+                                             f"{item.get('question_id')!r}: {exc}") from None
+            if created is None or lo <= created < hi:
+                inside.append(item)
         return inside, total if total is not None else len(inside)
 
     def accepted_answers(self, answer_ids: Iterable[int]) -> dict[int, AcceptedAnswer]:
@@ -145,10 +169,10 @@ class StackExchangeClient:
                 for item in page["items"]:
                     try:
                         answer = answer_from_api(item)
-                    except (KeyError, RecordError) as exc:
+                    except RecordError as exc:
                         raise MalformedResponseError(
-                            f"{self._method_url('/answers')}: bad answer item: {exc!r}"
-                        ) from exc
+                            f"{self._method_url('/answers')}: answer item "
+                            f"{item.get('answer_id')!r}: {exc}") from None
                     found[answer.answer_id] = answer
         if missing := len(ids) - len(found):
             self.log.warning("%d of %d accepted answers were not returned (deleted?)",
@@ -156,14 +180,33 @@ class StackExchangeClient:
         return found
 
     def pages(self, path: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
-        """Every page of a method, following ``has_more``."""
+        """Every page of a method, following ``has_more`` (items as served, repeats included).
+
+        Paging stops with an error at ``max_pages`` (the API's own limit without a key) and on
+        a page that brings no item not served before: a server that answers ``has_more``
+        forever cannot keep the client busy or grow its memory.
+        """
         page_number = 1
+        seen: set[str] = set()
         while True:
             page = self.get(path, {**params, "page": str(page_number),
                                    "pagesize": str(self.page_size)})
+            keys = {_item_key(item) for item in page["items"]}
+            if page_number > 1 and keys and keys <= seen:
+                raise MalformedResponseError(
+                    f"{self._method_url(path)}: page {page_number} repeats only items already "
+                    "served, yet says has_more: stopping rather than paging forever")
+            seen |= keys
             yield page
             if not page.get("has_more"):
                 return
+            if page_number >= self.max_pages:
+                raise PagingLimitError(
+                    f"{self._method_url(path)}: more than {self.max_pages} pages for one "
+                    "window (the API serves at most "
+                    f"{PAGES_WITHOUT_KEY if not self._key else self.max_pages} without "
+                    f"{'a key: set ' + KEY_ENV_VAR if not self._key else 'a higher max_pages'}"
+                    "); nothing of this window was written")
             if page.get("quota_remaining") == 0:
                 raise QuotaExhaustedError(
                     f"{self._method_url(path)}: quota_remaining is 0 after page {page_number} "
@@ -192,6 +235,11 @@ class StackExchangeClient:
                 reason = self.redact(str(exc))
                 attempt = self._retry_or_raise(attempt, shown, f"no answer ({reason})")
                 continue
+            if not response.body.strip():  # the connection closed before a body arrived
+                attempt = self._retry_or_raise(
+                    attempt, shown, f"HTTP {response.status} with an empty body (connection "
+                                    "closed early)")
+                continue
             retryable = response.status in _RETRYABLE_STATUS
             try:
                 body = self._decode(response.body, shown, response.status)
@@ -200,17 +248,23 @@ class StackExchangeClient:
                     raise
                 attempt = self._retry_or_raise(attempt, shown, str(exc))
                 continue
-            if body.get("backoff") is not None:
-                self._not_before[method] = self.clock.monotonic() + float(body["backoff"])
-                self.log.info("API asked for backoff of %ss on %s", body["backoff"], method)
-            if body.get("quota_remaining") is not None:
-                self.quota_remaining = int(body["quota_remaining"])
+            try:
+                backoff = parse_int(body.get("backoff"), "backoff")
+                quota = parse_int(body.get("quota_remaining"), "quota_remaining")
+            except RecordError as exc:
+                raise MalformedResponseError(f"{shown}: {exc}") from None
+            if backoff is not None:
+                self._not_before[method] = self.clock.monotonic() + backoff
+                self.log.info("API asked for backoff of %ss on %s", backoff, method)
+            if quota is not None:
+                self.quota_remaining = quota
             if response.status == 200 and "error_id" not in body:
                 _check_wrapper(body, shown)
                 return body
             error = ApiError(
                 shown, response.status, body.get("error_id"),
-                str(body.get("error_name", "unknown")), str(body.get("error_message", "")),
+                self.redact(str(body.get("error_name", "unknown"))),
+                self.redact(str(body.get("error_message", ""))),
             )
             if error.error_name == "throttle_violation" or retryable:
                 wait = _throttle_wait(str(body.get("error_message", "")))
@@ -225,7 +279,7 @@ class StackExchangeClient:
 
     def redact(self, text: str) -> str:
         """``text`` with the API key and access tokens replaced by REDACTED."""
-        text = _SECRET_PARAM_RE.sub(r"\1REDACTED", text)
+        text = redact(text)
         if self._key:
             text = text.replace(self._key, "REDACTED")
         return text
@@ -240,9 +294,10 @@ class StackExchangeClient:
 
     def _retry_or_raise(self, attempt: int, url: str, reason: str, at_least: float = 0) -> int:
         if attempt >= self.max_retries:
+            # from None: the underlying exception may quote the URL with its key
             raise TransportFailedError(
                 f"{url}: gave up after {attempt + 1} attempts; last failure: {reason}"
-            )
+            ) from None
         delay = max(at_least, min(self.max_retry_seconds, self.initial_retry_seconds * 2**attempt))
         self.log.warning("%s failed (%s); retry %d/%d in %.1fs",
                          url, reason, attempt + 1, self.max_retries, delay)
@@ -253,10 +308,10 @@ class StackExchangeClient:
         try:
             body = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            preview = raw[:80].decode("utf-8", "replace")
+            preview = self.redact(raw[:80].decode("utf-8", "replace"))
             raise MalformedResponseError(
                 f"{url}: HTTP {status} body is not JSON ({exc}); starts with {preview!r}"
-            ) from exc
+            ) from None
         if not isinstance(body, dict):
             raise MalformedResponseError(
                 f"{url}: HTTP {status} body is a JSON {type(body).__name__}, not an object"
@@ -276,6 +331,14 @@ def _check_wrapper(body: dict[str, Any], url: str) -> None:
             raise MalformedResponseError(f"{url}: items[{index}] is not an object")
     if "has_more" in body and not isinstance(body["has_more"], bool):
         raise MalformedResponseError(f"{url}: 'has_more' is {body['has_more']!r}, not a boolean")
+
+
+def _item_key(item: dict[str, Any]) -> str:
+    """What identifies an item across pages: its id, else its whole content."""
+    for name in ("question_id", "answer_id", "comment_id"):
+        if name in item:
+            return f"{name}={item[name]}"
+    return json.dumps(item, sort_keys=True)
 
 
 def _method_name(path: str) -> str:

@@ -26,6 +26,10 @@ class MalformedResponseError(SourceError):
     """A page was not the JSON the API documents."""
 
 
+class PagingLimitError(SourceError):
+    """A window needs more pages than the API serves (or than configured)."""
+
+
 class TransportFailedError(SourceError):
     """Network failures or throttling outlasted the retries."""
 

@@ -5,6 +5,10 @@ It writes ``questions/<YYYY-MM-DD>.json`` (``/questions`` items with ``body``),
 ``manifest.json``. The same seed gives the same files; ``n_questions`` scales to 100,000+ for
 benchmarks. Tag popularity is Zipf-like (a long tail of rare tags), scores are heavy-tailed and
 the delay to the accepted answer mixes minutes, hours and days.
+
+A question's score depends on what is known when it is posted, as on the site: its topic,
+whether it shows code, its length and the asker's reputation, plus noise, so a score model has
+something real to learn and a mean predictor can be beaten.
 """
 
 from __future__ import annotations
@@ -203,6 +207,12 @@ def _tag_universe() -> tuple[list[str], dict[str, Topic]]:
     return ordered, tag_topic
 
 
+# How much a topic's questions are upvoted, on the scale of the latent quality.
+TOPIC_APPEAL = {"python": 0.4, "javascript": 0.1, "java": 0.0, "database": 0.3,
+                "devops": 0.5, "mobile": -0.2, "csharp": -0.1, "ml": 0.6, "cpp": 0.2,
+                "rare": -0.6}
+
+
 def _question(rng: np.random.Generator, qid: int, created: datetime, all_tags: list[str],
               tag_topic: dict[str, Topic], popularity: dict[str, float], answer_id: int
               ) -> tuple[dict, dict | None]:
@@ -221,14 +231,20 @@ def _question(rng: np.random.Generator, qid: int, created: datetime, all_tags: l
             break
     words = _words(rng, topic, tags)
     title = str(rng.choice(_TITLE_TEMPLATES)).format(**words)
-    body = _body(rng, topic, words, code_share=0.65)
-    score = _score(rng)
+    with_code = bool(rng.random() < 0.65)
+    body = _body(rng, topic, words, with_code)
+    reputation = int(rng.lognormal(5.0, 2.0)) + 1
+    quality = (TOPIC_APPEAL[topic.name] + 0.35 * (np.log10(reputation) - 2)
+               + (0.5 if with_code else -0.4) + 0.15 * (len(tags) - 3)
+               + 0.002 * (len(body) - 400) + rng.normal(0, 0.5))
+    score = _score(rng, quality)
     epoch = int(created.timestamp())
     accepted = rng.random() < 0.30 + 0.35 / (1 + np.exp(-score / 3))
     answer_count = int(rng.poisson(1.4)) + (1 if accepted else 0)
     item = {
         "tags": tags,
-        "owner": {"user_id": int(rng.integers(1_000, 23_000_000)), "user_type": "registered"},
+        "owner": {"user_id": int(rng.integers(1_000, 23_000_000)), "user_type": "registered",
+                  "reputation": reputation},
         "is_answered": bool(accepted or (answer_count > 0 and score > 0)),
         "view_count": int(rng.lognormal(4.5, 1.2)) + max(score, 0) * 40,
         "answer_count": answer_count,
@@ -252,7 +268,7 @@ def _question(rng: np.random.Generator, qid: int, created: datetime, all_tags: l
         "creation_date": epoch + int(_answer_delay_seconds(rng)),
         "answer_id": answer_id,
         "question_id": qid,
-        "body": _body(rng, topic, answer_words, code_share=0.75),
+        "body": _body(rng, topic, answer_words, bool(rng.random() < 0.75)),
     }
     return item, answer
 
@@ -267,13 +283,13 @@ def _words(rng: np.random.Generator, topic: Topic, tags: list[str]) -> dict[str,
     }
 
 
-def _body(rng: np.random.Generator, topic: Topic, words: dict[str, str], code_share: float) -> str:
+def _body(rng: np.random.Generator, topic: Topic, words: dict[str, str], with_code: bool) -> str:
     n_sentences = int(rng.integers(2, 7))
     picks = rng.choice(len(_SENTENCES), size=n_sentences, replace=False)
     sentences = [_SENTENCES[int(i)].format(**words) for i in picks]
     half = max(1, n_sentences // 2)
     parts = [f"<p>{' '.join(sentences[:half])}</p>"]
-    if rng.random() < code_share:
+    if with_code:
         code = str(rng.choice(topic.code))
         escaped = code.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         parts.append(f"<pre><code>{escaped}\n</code></pre>")
@@ -285,12 +301,14 @@ def _body(rng: np.random.Generator, topic: Topic, words: dict[str, str], code_sh
     return "\n\n".join(parts) + "\n"
 
 
-def _score(rng: np.random.Generator) -> int:
+def _score(rng: np.random.Generator, quality: float) -> int:
+    """Heavy-tailed scores rising with the latent ``quality``: down-votes for the weakest, a
+    log-normal body, and a Pareto tail of popular questions for the best."""
     draw = rng.random()
-    if draw < 0.12:
+    if draw < 0.12 / (1 + np.exp(2.0 * quality)) * 2:
         return -min(20, int(rng.geometric(0.45)))
-    if draw < 0.985:
-        return int(np.floor(np.exp(rng.normal(0.2, 1.3))))
+    if draw < 1 - 0.03 / (1 + np.exp(-2.0 * (quality - 1))):
+        return int(np.floor(np.exp(rng.normal(0.1 + 1.1 * quality, 0.8))))
     return int(rng.pareto(0.9) * 60) + 20
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from so_assets.embedding.config import EncoderConfig
 from so_assets.evaluation.report import Report
-from so_assets.models.registry import TAG_MODELS
+from so_assets.models.registry import SCORE_MODELS, TAG_MODELS, is_baseline
 from so_assets.stackexchange.sources import DatasetSummary, Source
 from so_assets.steps import embeddings, exploration, ingestion, models, tagtree
 from so_assets.steps.results import CheckOutcome
@@ -59,6 +59,7 @@ class EvaluationRun:
     checks: dict[str, bool] = field(default_factory=dict)
     reports: dict[str, Report] = field(default_factory=dict)
     report_paths: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
 
     def summary(self) -> dict:
@@ -67,7 +68,7 @@ class EvaluationRun:
         return {"dataset": self.dataset, "format": self.format, **asdict(self.plan),
                 "success": all(self.checks.values()), "checks": self.checks,
                 "wall_seconds": self.wall_seconds, "process_peak_rss_mb": process_peak_rss_mb(),
-                "reports": self.report_paths}
+                "reports": self.report_paths, "notes": self.notes}
 
 
 def evaluate_dataset(source: Source, out_dir: Path, *, dataset: str = "",
@@ -114,6 +115,17 @@ def evaluate_dataset(source: Source, out_dir: Path, *, dataset: str = "",
         check(f"{spec.asset_name}:beats_most_frequent_baseline",
               models.beats_baseline(stores, spec))
     keep(models.tag_evaluation_report(stores, log))
+    if source.has_scores:
+        for spec in SCORE_MODELS:
+            models.train_model(stores, spec, encoder_config, log)
+            if not is_baseline(spec):
+                check(f"{spec.asset_name}:beats_mean_baseline",
+                      models.beats_baseline(stores, spec))
+        keep(models.score_evaluation_report(stores, log))
+    else:
+        run.notes.append(f"{source.kind} files carry no question scores: the score models "
+                         "were not trained and there is no score report.")
+        log.warning(run.notes[-1])
     run.wall_seconds = time.monotonic() - started
     (out_dir / "evaluation_summary.json").write_text(json.dumps(run.summary(), indent=1))
     return run

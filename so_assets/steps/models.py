@@ -11,7 +11,7 @@ from pathlib import Path
 
 from so_assets.embedding.config import EncoderConfig
 from so_assets.models.artifacts import current_dir, read_metrics
-from so_assets.models.registry import TAG_MODELS, ModelSpec
+from so_assets.models.registry import SCORE_MODELS, TAG_MODELS, ModelSpec
 from so_assets.steps.results import CheckOutcome, ReportResult, param, write_report
 from so_assets.storage.splits import assign_splits
 from so_assets.storage.stores import Stores
@@ -53,12 +53,22 @@ class ModelResult:
     training_curve: Path | None
 
 
+@dataclass(frozen=True)
+class ScoreTargetParams:
+    target: str | None = param(None, "What score models learn: 'log' (sign(s)·log1p(|s|)) or "
+                                     "'raw'; empty keeps each model's own (log for most).")
+
+
 def train_model(stores: Stores, spec: ModelSpec, encoder_config: EncoderConfig,
-                log: logging.Logger) -> ModelResult:
+                log: logging.Logger, target: ScoreTargetParams | None = None) -> ModelResult:
     """Train ``spec`` on the current splits and publish it under ``models/<asset name>/``."""
     from so_assets.models.assemble import assemble
     from so_assets.models.training import train_and_publish
 
+    if target is not None and target.target:
+        if target.target not in ("log", "raw"):
+            raise ValueError(f"target {target.target!r}: choose 'log' or 'raw'")
+        spec = dataclasses.replace(spec, params={**spec.params, "target": target.target})
     data, _ = assemble(stores, spec.model.needs)
     trained = train_and_publish(spec, data, stores.models_dir,
                                 dataclasses.asdict(encoder_config), log)
@@ -121,4 +131,33 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger) -> ReportResult:
     write_tag_model_metrics(stores.questions, [
         *((r.name, "clusters", k, v) for r in results for k, v in r.metrics.items()),
         *((r.name, "tags", k, v) for r in results for k, v in r.tag_metrics.items())])
+    return write_report(report, stores.reports_dir)
+
+
+def score_evaluation_report(stores: Stores, log: logging.Logger) -> ReportResult:
+    """Every score model on the same test split: RMSE, MAE, R², Spearman on the raw and the
+    log scale, errors by score bucket and by age bucket, plots, feature importance."""
+    from so_assets.evaluation.score_report import ScoreResult, score_report
+    from so_assets.models.assemble import assemble
+    from so_assets.models.base import ScoreModel
+    from so_assets.models.registry import load_model
+    from so_assets.storage.model_metrics import write_score_model_metrics
+
+    needs = set().union(*(spec.model.needs for spec in SCORE_MODELS))
+    data, test = assemble(stores, needs)
+    test = ScoreModel.scored(test)
+    results = []
+    for spec in SCORE_MODELS:
+        model = load_model(current_dir(stores.models_dir, spec.asset_name))
+        saved = read_metrics(stores.models_dir, spec.asset_name)
+        scores = model.predict_scores(test)
+        results.append(ScoreResult(spec.name, scores.score, model.target,
+                                   saved["train_seconds"], saved["peak_rss_mb"],
+                                   scores.score_low, scores.score_high,
+                                   model.feature_importance()))
+        log.info("%s: test metrics %s", spec.name, results[-1].metrics(test.scores))
+    report = score_report(results, test.scores, test.score_age_days, len(data.train),
+                          stores.reports_dir / "score_evaluation")
+    write_score_model_metrics(stores.questions, [
+        (r.name, k, v) for r in results for k, v in r.metrics(test.scores).items()])
     return write_report(report, stores.reports_dir)

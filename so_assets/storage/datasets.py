@@ -10,10 +10,14 @@ from so_assets.storage.question_store import QuestionStore
 
 SPLITS = ("train", "validation", "test")
 
+# Only columns known when a question is posted become model inputs; the score and the
+# time it was read are the regression target and its horizon.
+POSTING_TIME_COLUMNS = ("creation_date", "code_block_count", "num_tags", "owner_reputation")
+
 _SPLIT_ROWS = """
 SELECT q.question_id, q.title, q.body_text, l.cluster_labels, l.kept_tags, q.tags,
-       q.creation_date, q.score, q.code_block_count, q.num_tags, q.owner_reputation,
-       q.ingested_at
+       q.creation_date, q.code_block_count, q.num_tags, q.owner_reputation,
+       q.score, date_diff('second', q.creation_date, q.ingested_at) / 86400.0, q.source
 FROM questions q JOIN tag_labels l USING (question_id)
 JOIN dataset_splits s USING (question_id)
 WHERE s.split = ? AND len(l.cluster_labels) > 0
@@ -32,8 +36,12 @@ class SplitRows:
     kept_tags: list[list[str]]
     tags: list[list[str]]
     columns: dict[str, np.ndarray]
-    """creation_date (datetime64), score, code_block_count, num_tags, owner_reputation
-    (float, NaN when unknown) and ingested_at (datetime64)."""
+    """The posting-time columns: creation_date (datetime64), code_block_count, num_tags and
+    owner_reputation (float, NaN when unknown)."""
+    scores: np.ndarray
+    score_age_days: np.ndarray
+    """How old each question was when its score was read (NaN when unknown)."""
+    sources: list[str]
 
     def __len__(self) -> int:
         return len(self.question_ids)
@@ -52,10 +60,12 @@ def split_rows(store: QuestionStore, split: str) -> SplitRows:
         tags=[r[5] for r in rows],
         columns={
             "creation_date": np.array([r[6] for r in rows], dtype="datetime64[s]"),
-            "score": np.array([r[7] for r in rows], dtype=np.float64),
-            "code_block_count": np.array([r[8] for r in rows], dtype=np.float64),
-            "num_tags": np.array([r[9] for r in rows], dtype=np.float64),
-            "owner_reputation": np.array([np.nan if r[10] is None else r[10] for r in rows],
+            "code_block_count": np.array([r[7] for r in rows], dtype=np.float64),
+            "num_tags": np.array([r[8] for r in rows], dtype=np.float64),
+            "owner_reputation": np.array([np.nan if r[9] is None else r[9] for r in rows],
                                          dtype=np.float64),
-            "ingested_at": np.array([r[11] for r in rows], dtype="datetime64[s]"),
-        })
+        },
+        scores=np.array([r[10] for r in rows], dtype=np.float64),
+        score_age_days=np.array([np.nan if r[11] is None else r[11] for r in rows],
+                                dtype=np.float64),
+        sources=[r[12] for r in rows])

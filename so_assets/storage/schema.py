@@ -148,9 +148,17 @@ CREATE TABLE IF NOT EXISTS tag_model_metrics (
 )
 """
 
+SCORE_MODEL_METRICS_DDL = """
+CREATE TABLE IF NOT EXISTS score_model_metrics (
+    model VARCHAR NOT NULL,
+    metric VARCHAR NOT NULL,          -- on the test split; *_log on the signed-log scale
+    value DOUBLE
+)
+"""
+
 TABLES = (RAW_QUESTIONS_DDL, PARTITION_LOADS_DDL, QUESTIONS_DDL, QUESTIONS_SYNC_DDL,
           DATASET_SPLITS_DDL, TAG_TREE_PARAMS_DDL, TAG_TREE_NODES_DDL, TAG_TREE_TAGS_DDL,
-          TAG_IMPUTATION_DDL, TAG_LABELS_DDL, TAG_MODEL_METRICS_DDL)
+          TAG_IMPUTATION_DDL, TAG_LABELS_DDL, TAG_MODEL_METRICS_DDL, SCORE_MODEL_METRICS_DDL)
 
 
 # Columns added after a table first shipped: files written by older versions gain them.

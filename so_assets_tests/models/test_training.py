@@ -33,7 +33,7 @@ def separable(n=600, dim=8, labels=3, seed=0):
 def fit_mlp(tmp_path, epochs=30, patience=5, lr=3e-3):
     x, y = separable()
     seed_everything(0)
-    model = MLP(4, 3, hidden=32, dropout=0.0)
+    model = MLP(8, 3, hidden=32, dropout=0.0)
     val = slice(500, 600)
 
     def batches():

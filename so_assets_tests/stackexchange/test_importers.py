@@ -202,3 +202,27 @@ def test_sources_say_which_options_they_take():
     with pytest.raises(ValueError, match=r"has no option\(s\) \['tags_path'\].*users_path"):
         make_source("dump", options={"path": "Posts.xml", "tags_path": "x"})
     assert make_source("dump", "beer", {"path": "P.xml"}).location() == "P.xml"
+
+
+def test_a_dumps_users_xml_fills_the_askers_reputation(tmp_path):
+    users = tmp_path / "Users.xml"
+    users.write_text('<?xml version="1.0" encoding="utf-8"?>\n<users>\n'
+                     '  <row Id="7" Reputation="4521" DisplayName="a" />\n'
+                     '  <row Id="8" Reputation="12" DisplayName="b" />\n</users>\n')
+    records = {r.question_id: r for r in read("dump", "beer", path=str(posts_xml()),
+                                              users_path=str(users))}
+    assert records[1].owner_user_id == 7 and records[1].owner_reputation == 4521
+    assert all(r.owner_reputation is None for r in records.values()
+               if r.owner_user_id not in (7, 8))
+    without = {r.question_id: r for r in read("dump", "beer", path=str(posts_xml()))}
+    assert without[1].owner_reputation is None
+
+
+def test_the_api_gives_the_askers_reputation():
+    from so_assets.stackexchange.normalize import record_from_api
+
+    item = {"question_id": 5, "creation_date": 1709596800, "title": "T", "tags": ["a"],
+            "score": 2, "owner": {"user_id": 9, "reputation": 1234}}
+    assert record_from_api(item, "stackoverflow", "api", None).owner_reputation == 1234
+    del item["owner"]
+    assert record_from_api(item, "stackoverflow", "api", None).owner_reputation is None
