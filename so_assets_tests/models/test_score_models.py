@@ -15,7 +15,7 @@ from so_assets.evaluation.score_metrics import (
     signed_expm1,
     signed_log1p,
 )
-from so_assets.models.data import Inputs, LabelSpace, SplitData, TrainingData
+from so_assets.models.data import LabelSpace, SplitData, TrainingData
 from so_assets.models.features import tabular_features, tabular_names
 from so_assets.models.registry import SCORE_MODELS, baseline_for, is_baseline, load_model
 
@@ -95,8 +95,7 @@ def test_every_score_model_learns_saves_and_loads(spec, data, tmp_path):
         assert 0.5 < covered <= 1.0
 
 
-def test_questions_without_scores_are_left_out_or_refused(data):
-    training, _ = data
+def test_questions_without_scores_are_left_out_or_refused():
     unscored = synthetic_split(50, 4)
     unscored.scores = np.full(50, np.nan)
     model = SCORE_MODELS[0].build(LABELS)
