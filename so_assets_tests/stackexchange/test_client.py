@@ -223,7 +223,7 @@ def test_timeout_is_a_transport_failure(api_server, clock):
 
     api_server.api.handler = slow
     client = make_client(api_server, clock, timeout_seconds=0.1, max_retries=0)
-    with pytest.raises(TransportFailedError, match="within the 0.1s deadline"):
+    with pytest.raises(TransportFailedError, match=r"within the 0\.1s deadline"):
         client.get("/questions", {})
 
 

@@ -112,7 +112,7 @@ def test_endless_has_more_stops_at_the_page_limit(api_server, clock):
         return Reply(200, page([question(1000 + number)], has_more=True))
 
     api_server.api.handler = endless
-    with pytest.raises(PagingLimitError, match="more than 25 pages.*without a key"):
+    with pytest.raises(PagingLimitError, match=r"more than 25 pages.*without a key"):
         StackExchangeClient(api_root=api_server.url, key="", clock=clock).fetch_window(
             DAY, DAY.replace(day=6))
     assert len(api_server.api.requests) == 25
