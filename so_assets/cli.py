@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -32,6 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     predict = commands.add_parser("predict", help="top clusters and tags for one question")
     predict.add_argument("--title", required=True)
     predict.add_argument("--body", default="", help="plain text or the post's HTML")
+    predict.add_argument("--body-file", type=Path,
+                         help="read the body from this file ('-': standard input)")
     predict.add_argument("--model", help="a trained tag model's name (default: best on "
                                          "validation)")
     predict.add_argument("--data-dir", type=Path, default=Path("data"))
@@ -56,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluate.add_argument("--min-tag-count", type=int)
     evaluate.add_argument("--clusters", type=int)
 
+    commands.add_parser(
+        "recover-runs",
+        help="fail the runs whose process was killed and free their pool slots (DAGSTER_HOME)")
+
     args = parser.parse_args(argv)
     if args.command == "generate-sample":
         from so_assets.stackexchange.sample_generator import generate_sample
@@ -64,20 +71,55 @@ def main(argv: Sequence[str] | None = None) -> int:
                                    start_day=args.start_day, seed=args.seed)
         print(json.dumps(manifest, indent=2))
     elif args.command == "predict":
-        _predict(args)
+        try:
+            _predict(args)
+        except (ValueError, FileNotFoundError) as exc:
+            raise SystemExit(f"so-assets predict: {exc}") from None
     elif args.command == "evaluate":
         _evaluate(args)
+    elif args.command == "recover-runs":
+        _recover_runs()
     return 0
+
+
+def _recover_runs() -> None:
+    import dagster as dg
+
+    from so_assets.defs.run_health import fail_dead_runs
+
+    with dg.DagsterInstance.get() as instance:
+        failed = fail_dead_runs(instance)
+    print(f"{len(failed)} run(s) whose process was gone marked failed, their slots freed"
+          + "".join(f"\n  {run_id}" for run_id in failed))
+
+
+def clean_text(text: str, what: str) -> str:
+    """Text as UTF-8 can carry it: bytes the shell could not decode become U+FFFD (with a
+    warning) instead of crashing the tokenizer."""
+    cleaned = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if cleaned != text or "\ufffd" in cleaned:
+        print(f"warning: the {what} is not valid UTF-8; undecodable bytes were replaced",
+              file=sys.stderr)
+    return cleaned
+
+
+def _read_body(args: argparse.Namespace) -> str:
+    if args.body_file is None:
+        return clean_text(args.body, "body")
+    raw = sys.stdin.buffer.read() if str(args.body_file) == "-" else args.body_file.read_bytes()
+    return clean_text(raw.decode("utf-8", "surrogateescape"), "body")
 
 
 def _predict(args: argparse.Namespace) -> None:
     from so_assets.embedding.encoder import load_encoder
     from so_assets.models.predict import load_tag_model, predict, predict_score
 
+    title, body = clean_text(args.title, "title").strip(), _read_body(args)
+    if not title:
+        raise ValueError("the title is empty: a question needs a title to be tagged")
     models_dir = args.data_dir.absolute() / "models"
     name, model, encoder_config = load_tag_model(models_dir, args.model)
-    result = predict(name, model, load_encoder(encoder_config), args.title, args.body,
-                     args.top)
+    result = predict(name, model, load_encoder(encoder_config), title, body, args.top)
     print(f"model: {result.model}")
     print("clusters (named by their most representative tag):")
     for label, score, chosen in result.clusters:
@@ -116,8 +158,11 @@ def _evaluate(args: argparse.Namespace) -> None:
         source = make_source(kind, site, {k: str(v) for k, v in options.items() if v})
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
-    run = evaluate_dataset(source, args.out, dataset=str(args.dataset),
-                           min_tag_count=args.min_tag_count, n_clusters=args.clusters)
+    try:
+        run = evaluate_dataset(source, args.out, dataset=str(args.dataset),
+                               min_tag_count=args.min_tag_count, n_clusters=args.clusters)
+    except (ValueError, FileNotFoundError) as exc:
+        raise SystemExit(f"so-assets evaluate: {exc}") from None
     for name in ("tag_evaluation", "score_evaluation"):
         if name in run.reports:
             print("\n" + run.reports[name].summary_text())

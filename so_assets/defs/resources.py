@@ -9,6 +9,7 @@ import dagster as dg
 import pydantic
 
 from so_assets.defs.config import resource_class
+from so_assets.defs.run_health import exit_with_parent
 from so_assets.embedding.config import EncoderConfig
 from so_assets.stackexchange.sources import SOURCES, Source, make_source
 from so_assets.storage.stores import Stores
@@ -32,6 +33,9 @@ class StorageResource(dg.ConfigurableResource):
     """The data folder: DuckDB file, embeddings, models and reports (see DESIGN.md)."""
 
     data_dir: str = "data"
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        exit_with_parent()  # a step process must not outlive its killed run
 
     def stores(self, encoder: EncoderResource | None = None) -> Stores:
         """The stores under ``data_dir``; embeddings are those of ``encoder``."""

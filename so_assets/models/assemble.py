@@ -56,7 +56,9 @@ def assemble(stores: Stores, needs: Collection[Need] = ()) -> tuple[TrainingData
               for s in ("train", "validation", "test")}
     for name, split in splits.items():
         if len(split) == 0:
-            raise ValueError(f"the {name} split has no labelled questions: more data is needed")
+            raise ValueError(f"the {name} split has no labelled questions (of "
+                             f"{sum(len(x) for x in splits.values())} in all): more questions "
+                             "are needed, or a lower --min-tag-count so that more are labelled")
     data = TrainingData(labels, splits["train"], splits["validation"], stores.embeddings)
     if Need.TREE in needs:
         data.cluster_means = normalize_rows(tree.cluster_means)

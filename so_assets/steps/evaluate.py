@@ -39,10 +39,16 @@ def plan(summary: DatasetSummary, min_tag_count: int | None = None,
     100,000; at least 5), and there is one label cluster per four kept tags (2 to 100)."""
     threshold = min_tag_count or max(5, round(summary.questions / 1000))
     kept = sum(1 for n in summary.tag_counts.values() if n >= threshold)
-    if kept == 0:
-        most = max(summary.tag_counts.values(), default=0)
-        raise ValueError(f"no tag is used by {threshold} or more questions (the most used tag "
-                         f"has {most}): pass --min-tag-count {max(1, most)} or lower")
+    if kept < 2:
+        counts = sorted(summary.tag_counts.values(), reverse=True)
+        second = counts[1] if len(counts) > 1 else 0
+        if second == 0:
+            raise ValueError(f"the file's {summary.questions} questions use "
+                             f"{len(counts)} distinct tag(s): a tag predictor needs at least "
+                             "two tags to choose between")
+        raise ValueError(f"{kept} tag(s) are used by {threshold} or more questions; a tag "
+                         "predictor needs at least two: pass --min-tag-count "
+                         f"{second} or lower")
     clusters = n_clusters or max(2, min(100, kept // 4))
     return EvaluationPlan(threshold, min(clusters, kept), summary.first_day.isoformat(),
                           summary.last_day.isoformat(), summary.questions,

@@ -16,6 +16,8 @@ from typing import Any
 import h5py
 import numpy as np
 
+from so_assets.storage.leftovers import remove_if_abandoned
+
 COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
 
 VECTORS = "question_embeddings"  # per day: question_id, title [n, d], body [n, d]
@@ -25,8 +27,13 @@ TOKEN_FIELDS = ("title", "title_mask", "body", "body_mask")
 
 def write_h5_atomic(path: Path, arrays: Mapping[str, np.ndarray],
                     attrs: Mapping[str, Any] | None = None) -> Path:
-    """Write ``arrays`` (and file attributes) to ``path`` via a temporary file and a rename."""
+    """Write ``arrays`` (and file attributes) to ``path`` via a temporary file and a rename.
+
+    Temporary files of ``path`` left by writers that were killed are removed first.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        remove_if_abandoned(stale)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with h5py.File(tmp, "w") as h5:

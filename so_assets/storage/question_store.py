@@ -27,6 +27,7 @@ class PartitionLoad:
     reported_count: int
     stored_count: int
     loaded_at: datetime
+    skipped_count: int
 
 
 class QuestionStore:
@@ -78,9 +79,12 @@ class QuestionStore:
                     {"days": days}).fetchall())
                 for batch in batches:
                     con.execute(
-                        "INSERT OR REPLACE INTO raw_partition_loads VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT OR REPLACE INTO raw_partition_loads (creation_day, source, site, "
+                        "reported_count, stored_count, quota_remaining, loaded_at, "
+                        "skipped_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [batch.day, source, site, batch.reported_count,
-                         counts.get(batch.day, 0), batch.quota_remaining, now])
+                         counts.get(batch.day, 0), batch.quota_remaining, now,
+                         batch.skipped.count])
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -93,8 +97,9 @@ class QuestionStore:
             return []
         with self.connect(read_only=True) as con:
             rows = con.execute(
-                "SELECT creation_day, source, reported_count, stored_count, loaded_at "
-                "FROM raw_partition_loads ORDER BY creation_day").fetchall()
+                "SELECT creation_day, source, reported_count, stored_count, loaded_at, "
+                "coalesce(skipped_count, 0) FROM raw_partition_loads ORDER BY creation_day"
+            ).fetchall()
         return [PartitionLoad(*row) for row in rows]
 
     def question_texts(self, day: date) -> tuple[np.ndarray, list[str], list[str]]:

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS raw_partition_loads (
     reported_count INTEGER NOT NULL,
     stored_count INTEGER NOT NULL,
     quota_remaining INTEGER,
-    loaded_at TIMESTAMP NOT NULL
+    loaded_at TIMESTAMP NOT NULL,
+    skipped_count INTEGER NOT NULL DEFAULT 0  -- items the source could not read (see logs)
 )
 """
 
@@ -166,6 +167,7 @@ MIGRATIONS = (
     "ALTER TABLE raw_questions ADD COLUMN IF NOT EXISTS owner_reputation INTEGER",
     "ALTER TABLE questions ADD COLUMN IF NOT EXISTS owner_reputation INTEGER",
     "ALTER TABLE questions ADD COLUMN IF NOT EXISTS ingested_at TIMESTAMP",
+    "ALTER TABLE raw_partition_loads ADD COLUMN IF NOT EXISTS skipped_count INTEGER DEFAULT 0",
 )
 
 

@@ -197,3 +197,58 @@ def test_xgboost_with_one_majority_cluster_predicts_it(tmp_path):
     model.save(tmp_path)
     restored = load_model(tmp_path)
     assert restored.predict_scores(data.validation).clusters[0].tolist() == [1.0, 0.0, 0.0]
+
+
+def test_a_killed_trainings_folder_is_never_kept_as_a_fallback(tmp_path):
+    good = new_version_dir(tmp_path, "m")
+    (good / "weights").write_text("good")
+    publish(good)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True)
+    killed = tmp_path / "m" / f"v20990101T000000000000Z-{int(dead.stdout)}"
+    killed.mkdir()
+    (killed / "weights").write_text("half")  # a training killed before it published
+    newer = new_version_dir(tmp_path, "m")
+    (newer / "weights").write_text("new")
+    publish(newer)
+    versions = sorted(p.name for p in (tmp_path / "m").iterdir() if p.name.startswith("v"))
+    assert versions == sorted([good.name, newer.name])  # the good one is the fallback
+    assert current_dir(tmp_path, "m") == newer.resolve()
+
+
+def test_loading_never_leaves_the_models_folder(tmp_path):
+    from so_assets.cli import main
+
+    outside = tmp_path / "elsewhere" / "m" / "v1"
+    outside.mkdir(parents=True)
+    models = tmp_path / "data" / "models"
+    (models / "tag_model_mlp").mkdir(parents=True)
+    (models / "tag_model_mlp" / "current").symlink_to(outside)
+    with pytest.raises(ValueError, match="outside"):
+        current_dir(models, "tag_model_mlp")
+    with pytest.raises(SystemExit, match=r"no tag model '../../../elsewhere/m'; registered"):
+        main(["predict", "--data-dir", str(tmp_path / "data"), "--model",
+              "../../../elsewhere/m", "--title", "t"])
+
+
+@pytest.mark.parametrize("name", ["mlp", "dsf_cross_attention"])
+def test_two_trainings_on_the_same_inputs_give_the_same_model(name, tmp_path):
+    """Seeding happens before the network is built; dropout, mixup and batch order are
+    seeded; torch runs deterministic kernels on the CPU."""
+    import dataclasses
+
+    from so_assets.models.registry import tag_model
+    from so_assets.models.training import train_and_publish
+
+    x, y = separable(n=400)
+    data = synthetic_data(x, y, slice(0, 300), slice(300, 400))
+    spec = tag_model(name)
+    spec = dataclasses.replace(spec, params={**spec.params, "train": {
+        **spec.params["train"], "epochs": 6}})
+    first = train_and_publish(spec, data, tmp_path / "a")
+    second = train_and_publish(spec, data, tmp_path / "b")
+    assert np.array_equal(first.model.predict_scores(data.validation).clusters,
+                          second.model.predict_scores(data.validation).clusters)
+    assert first.metrics["validation"] == second.metrics["validation"]
+    assert first.metrics["history"][-1]["train_loss"] == second.metrics["history"][-1][
+        "train_loss"]

@@ -226,3 +226,51 @@ def test_the_api_gives_the_askers_reputation():
     assert record_from_api(item, "stackoverflow", "api", None).owner_reputation == 1234
     del item["owner"]
     assert record_from_api(item, "stackoverflow", "api", None).owner_reputation is None
+
+
+def test_bad_rows_are_skipped_counted_and_located(tmp_path):
+    text = posts_xml().read_text(encoding="utf-8-sig")
+    text = text.replace('<row Id="1" PostTypeId="1" AcceptedAnswerId="4"',
+                        '<row Id="1" PostTypeId="1" AcceptedAnswerId="zz"', 1)
+    text = text.replace('<row Id="4" PostTypeId="2"', '<row PostTypeId="2"', 1)
+    broken = tmp_path / "Posts.xml"
+    broken.write_text(text, encoding="utf-8")
+    skipped = SkipLog()
+    records = {r.question_id: r for r in iter_dump_questions(broken, "beer", skipped=skipped)}
+    assert 1 not in records and len(records) == 662
+    assert skipped.count == 2
+    assert any("Id='1'" in e and "AcceptedAnswerId is not an integer: 'zz'" in e
+               for e in skipped.examples)
+    assert any("an answer row has no Id" in e for e in skipped.examples)
+
+    csv = tmp_path / "q.csv"
+    csv.write_text("id,title,body,creation_date,score,tags\n"
+                   "1,T,<p>b</p>,2020-01-01 10:00:00 UTC,5,a|b\n"
+                   "2,U,<p>c</p>,2020-01-01 11:00:00 UTC,many,a\n"
+                   "3,V,<p>d</p>\n"
+                   "1.9,W,<p>e</p>,2020-01-01 12:00:00 UTC,1,a\n")
+    source = make_source("bigquery_csv", options={"path": str(csv)})
+    skipped = SkipLog()
+    assert [r.question_id for r in source.records(None, None, skipped)] == [1]
+    assert skipped.count == 3
+    assert skipped.examples[0].endswith("q.csv:4: the row ends before column(s) "
+                                        "['creation_date', 'score', 'tags']")
+    assert "q.csv:3: question 2: score is not an integer: 'many'" in skipped.examples[1]
+    assert "q.csv:5: question id is not an integer: '1.9'" in skipped.examples[2]
+
+
+def test_skipped_items_reach_the_load_result(tmp_path):
+    import logging
+    from datetime import date
+
+    from so_assets.steps.ingestion import load_raw_questions
+    from so_assets.storage.stores import Stores
+
+    csv = tmp_path / "q.csv"
+    csv.write_text("id,title,content,tags\n1,T,<p>b</p>,a b\n2,U\n")
+    stores = Stores(tmp_path / "data")
+    result = load_raw_questions(stores, make_source("plain_csv", "x", {"path": str(csv)}),
+                                [date(2008, 7, 31)], logging.getLogger("test"))
+    assert result.stored == {date(2008, 7, 31): 1} and result.skipped_items == 1
+    assert "q.csv:3" in result.skipped_examples[0]
+    assert stores.questions.partition_loads()[0].skipped_count == 1

@@ -46,3 +46,17 @@ def test_rewriting_replaces_the_file_exactly(tmp_path):
     with h5py.File(path) as h5:
         assert list(h5) == ["b"] and h5.attrs["v"] == 2
     assert [p.name for p in tmp_path.iterdir()] == ["d.h5"]
+
+
+def test_the_next_write_removes_a_killed_writers_temporary_file(tmp_path):
+    path = tmp_path / "2024-03-01.h5"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True)
+    dead_pid = int(dead.stdout)  # that process has exited: its temporary can never finish
+    stale = tmp_path / f".{path.name}.{dead_pid}.tmp"
+    stale.write_bytes(b"half an HDF5 file")
+    other = tmp_path / f".other.h5.{dead_pid}.tmp"
+    other.write_bytes(b"another day's leftover")
+    write_h5_atomic(path, {"a": np.arange(3)}, {})
+    assert not stale.exists() and other.exists()  # only this file's leftovers
+    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, path.name]

@@ -21,11 +21,17 @@ class ApiSource(Source):
     api_root: str = API_ROOT
     max_retries: int = 5
     initial_retry_seconds: float = 1.0
+    timeout_seconds: float = 30.0
+    """Each request's whole deadline: connecting, headers and body."""
+    max_pages: int | None = None
+    """Pages per day at most (default: 25 without a key, the API's limit; 1000 with one)."""
 
     def client(self, log: logging.Logger) -> StackExchangeClient:
         return StackExchangeClient(site=self.site, api_root=self.api_root, source_name=self.kind,
                                    log=log, max_retries=self.max_retries,
-                                   initial_retry_seconds=self.initial_retry_seconds)
+                                   initial_retry_seconds=self.initial_retry_seconds,
+                                   timeout_seconds=self.timeout_seconds,
+                                   max_pages=self.max_pages)
 
     def location(self) -> str:
         return f"{self.api_root} ({self.site})"

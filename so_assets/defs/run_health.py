@@ -1,0 +1,76 @@
+"""Whether a run's worker process still lives, and failing the runs whose worker died.
+
+A run killed with ``kill -9`` (its CLI, its run worker) stays STARTED in the instance and keeps
+its ``duckdb`` pool slot, so every later run waits forever. The orchestrating process's id is
+in the run's RUN_START event; when no process has that id on this machine any more, the run
+cannot finish: it is marked failed and its concurrency slots are freed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import socket
+import threading
+
+import dagster as dg
+
+from so_assets.storage.leftovers import process_alive
+
+HOST_TAG = "so_assets/worker_host"
+
+
+def worker_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
+    """The id of the process that started orchestrating the run (None before it started)."""
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.RUN_START, limit=1).records
+    if not records:
+        return None
+    event = records[0].event_log_entry.dagster_event
+    return event.pid if event is not None else None
+
+
+def worker_state(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
+    """``running``, ``dead`` (its process is gone from this machine) or ``unknown``."""
+    host = run.tags.get(HOST_TAG)
+    if host is not None and host != socket.gethostname():
+        return "unknown"  # another machine's process: its pid means nothing here
+    pid = worker_pid(instance, run.run_id)
+    if pid is None:
+        return "unknown"
+    return "running" if process_alive(pid) else "dead"
+
+
+def fail_dead_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed every STARTED run whose worker died, and free its pool slots."""
+    failed = []
+    for record in instance.get_run_records(
+            filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+        run = record.dagster_run
+        if worker_state(instance, run) != "dead":
+            continue
+        pid = worker_pid(instance, run.run_id)
+        instance.report_run_failed(run, f"the run's process (pid {pid}) is gone: marked failed "
+                                        "and its concurrency slots freed")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        failed.append(run.run_id)
+    return failed
+
+
+_watching = threading.Event()
+
+
+def exit_with_parent(poll_seconds: float = 1.0) -> None:
+    """In a step process started by the multiprocess executor, exit as soon as the run's
+    process (its parent) is gone, instead of running on and writing without it."""
+    parent = multiprocessing.parent_process()
+    if parent is None or _watching.is_set():
+        return
+    _watching.set()
+
+    def watch() -> None:
+        while parent.is_alive():
+            threading.Event().wait(poll_seconds)
+        os._exit(70)  # nothing to clean up that the next writer does not: leave at once
+
+    threading.Thread(target=watch, name="so-assets-parent-watch", daemon=True).start()

@@ -1,0 +1,47 @@
+"""The command line on hostile or tiny input: a clear message each, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from so_assets.cli import clean_text, main
+
+
+def tiny_csv(tmp_path, rows: list[tuple[str, str]]):
+    path = tmp_path / "tiny.csv"
+    lines = ["id,title,content,tags"] + [f'{i},"Question {i} {title}","<p>body {i}</p>",'
+                                         f'"{tags}"' for i, (title, tags) in enumerate(rows)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_evaluate_on_three_questions_names_the_option_to_change(tmp_path):
+    path = tiny_csv(tmp_path, [("a", "x y"), ("b", "x"), ("c", "y z")])
+    with pytest.raises(SystemExit, match=r"pass --min-tag-count 2 or lower"):
+        main(["evaluate", "--dataset", str(path), "--out", str(tmp_path / "out")])
+
+
+def test_evaluate_on_a_one_tag_file_says_a_second_tag_is_needed(tmp_path):
+    path = tiny_csv(tmp_path, [(str(i), "only") for i in range(40)])
+    with pytest.raises(SystemExit, match=r"use 1 distinct tag.*at least two tags"):
+        main(["evaluate", "--dataset", str(path), "--out", str(tmp_path / "out")])
+
+
+def test_evaluate_on_too_few_questions_for_the_splits_says_so(tmp_path):
+    path = tiny_csv(tmp_path, [(str(i), "x y" if i % 2 else "y z") for i in range(6)])
+    with pytest.raises(SystemExit, match=r"split has no labelled questions .*more questions "
+                                         "are needed"):
+        main(["evaluate", "--dataset", str(path), "--out", str(tmp_path / "out"),
+              "--min-tag-count", "1"])
+
+
+def test_predict_refuses_an_empty_title(tmp_path):
+    with pytest.raises(SystemExit, match="the title is empty"):
+        main(["predict", "--data-dir", str(tmp_path), "--title", "   "])
+
+
+def test_text_that_is_not_utf8_is_cleaned_with_a_warning(capsys):
+    undecodable = b"caf\xe9 \xff".decode("utf-8", "surrogateescape")
+    assert clean_text(undecodable, "title") == "caf\ufffd \ufffd"
+    assert "not valid UTF-8" in capsys.readouterr().err
+    assert clean_text("fine ✓", "title") == "fine ✓"
