@@ -83,12 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _recover_runs() -> None:
-    import dagster as dg
+    from so_assets.defs.run_health import fail_dead_runs_of_this_instance
 
-    from so_assets.defs.run_health import fail_dead_runs
-
-    with dg.DagsterInstance.get() as instance:
-        failed = fail_dead_runs(instance)
+    failed = fail_dead_runs_of_this_instance()
     print(f"{len(failed)} run(s) whose process was gone marked failed, their slots freed"
           + "".join(f"\n  {run_id}" for run_id in failed))
 

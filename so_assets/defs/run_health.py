@@ -57,6 +57,12 @@ def fail_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     return failed
 
 
+def fail_dead_runs_of_this_instance() -> list[str]:
+    """:func:`fail_dead_runs` on the instance ``DAGSTER_HOME`` names."""
+    with dg.DagsterInstance.get() as instance:
+        return fail_dead_runs(instance)
+
+
 _watching = threading.Event()
 
 
