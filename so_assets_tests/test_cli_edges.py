@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from so_assets.cli import clean_text, main
@@ -45,3 +47,17 @@ def test_text_that_is_not_utf8_is_cleaned_with_a_warning(capsys):
     assert clean_text(undecodable, "title") == "caf\ufffd \ufffd"
     assert "not valid UTF-8" in capsys.readouterr().err
     assert clean_text("fine ✓", "title") == "fine ✓"
+
+
+def test_a_long_body_comes_from_a_file_or_standard_input(tmp_path, monkeypatch):
+    import argparse
+    import io
+
+    from so_assets.cli import _read_body
+
+    body = tmp_path / "body.html"
+    body.write_bytes("<p>a long body ✓</p>".encode() + b"\xff")
+    args = argparse.Namespace(body="ignored", body_file=body)
+    assert _read_body(args) == "<p>a long body ✓</p>\ufffd"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"<p>from stdin</p>")))
+    assert _read_body(argparse.Namespace(body="", body_file=Path("-"))) == "<p>from stdin</p>"

@@ -1,0 +1,74 @@
+"""With STACKEXCHANGE_KEY set and the API failing in every way, the key is nowhere: not in the
+run's output, not in the step's compute logs, not in the instance's storage."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+import pytest
+import yaml
+
+from so_assets_tests.api_server import CUT_HEADERS, DROP, ApiServer, Reply, Trickle
+from so_assets_tests.stackexchange.test_client import page, question
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+SECRET = "Sup3rSecretKey((("
+FAILURES = {
+    "refused": None,
+    "reset": DROP,
+    "cut_headers": CUT_HEADERS,
+    "timeout": Trickle(Reply(200, page([question(1)])), interval=0.5),
+    "client_error": Reply(400, {"error_id": 400, "error_name": "bad_parameter",
+                                "error_message": f"key {SECRET} is not valid"}),
+    "server_error": Reply(503, f"<html>upstream down ...&key={SECRET}</html>", False),
+    "malformed": Reply(200, f"{{not json key={SECRET}", False),
+}
+
+
+def everything_under(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+def test_the_key_reaches_no_output_log_or_storage(failure, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+    env = {**os.environ, "DAGSTER_HOME": str(home), "STACKEXCHANGE_KEY": SECRET,
+           "SO_ASSETS_DATA_DIR": str(tmp_path / "data")}
+    with ApiServer() as server:
+        if failure == "refused":
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                url = f"http://127.0.0.1:{probe.getsockname()[1]}/2.3"
+        else:
+            url = server.url
+            server.api.add("/2.3/questions", FAILURES[failure])
+        config = tmp_path / "api.yaml"
+        config.write_text(yaml.safe_dump({"resources": {"source": {"config": {
+            "kind": "api", "options": {"api_root": url, "max_retries": 1,
+                                       "initial_retry_seconds": 0.1, "timeout_seconds": 2}}}}}))
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("dagster")), "job", "execute", "-m",
+             "so_assets.definitions", "-j", "ingest_questions_job", "-c", str(config), "--tags",
+             json.dumps({"dagster/asset_partition_range_start": "2024-03-05",
+                         "dagster/asset_partition_range_end": "2024-03-05"})],
+            cwd=REPO, env=env, capture_output=True)
+        if failure != "refused":
+            assert server.api.requests, "the source was never asked"
+    assert done.returncode != 0  # the run failed, as it should
+    output = done.stdout + done.stderr
+    assert b"REDACTED" in output or failure in ("client_error", "server_error", "malformed")
+    stored = everything_under(home)  # run and event storage, compute logs
+    assert (home / "storage").is_dir() and stored
+    for form in (SECRET, quote(SECRET), quote_plus(SECRET)):
+        assert form.encode() not in output, failure
+        assert form.encode() not in stored, failure
