@@ -97,7 +97,9 @@ def _fetch(session: requests.Session, url: str, params: dict[str, str], timeout:
            ) -> Response:
     started = time.monotonic()
     try:
-        reply = session.get(url, params=params, timeout=min(timeout, 10.0), stream=True)
+        # Each read waits a little longer than the deadline allows (up to 11 s): the deadline
+        # decides; the read timeout only lets an abandoned thread end.
+        reply = session.get(url, params=params, timeout=min(timeout, 10.0) + 1.0, stream=True)
         chunks = []
         for chunk in reply.iter_content(65536):
             chunks.append(chunk)
