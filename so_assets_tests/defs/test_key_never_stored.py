@@ -14,23 +14,12 @@ from urllib.parse import quote, quote_plus
 import pytest
 import yaml
 
-from so_assets_tests.api_server import CUT_HEADERS, DROP, ApiServer, Reply, Trickle
-from so_assets_tests.stackexchange.test_client import page, question
+from so_assets_tests.api_server import ApiServer
+from so_assets_tests.stackexchange.test_client_faults import FAILURES, SECRET
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
-SECRET = "Sup3rSecretKey((("
-FAILURES = {
-    "refused": None,
-    "reset": DROP,
-    "cut_headers": CUT_HEADERS,
-    "timeout": Trickle(Reply(200, page([question(1)])), interval=0.5),
-    "client_error": Reply(400, {"error_id": 400, "error_name": "bad_parameter",
-                                "error_message": f"key {SECRET} is not valid"}),
-    "server_error": Reply(503, f"<html>upstream down ...&key={SECRET}</html>", False),
-    "malformed": Reply(200, f"{{not json key={SECRET}", False),
-}
 
 
 def everything_under(folder: Path) -> bytes:
