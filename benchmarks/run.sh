@@ -8,3 +8,4 @@ bash scripts/setup.sh >/dev/null
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 .venv/bin/python benchmarks/encoding.py
 .venv/bin/python benchmarks/clustering.py
+.venv/bin/python benchmarks/definitions.py

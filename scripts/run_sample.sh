@@ -2,7 +2,7 @@
 # Materialize every bundled-sample partition, questions, eda_report (and every later asset) offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export DAGSTER_HOME="$PWD/data/dagster_home" HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+export DAGSTER_HOME="$PWD" HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 range=$(.venv/bin/python -c "
 import json; m = json.load(open('data/sample/manifest.json'))
 print(json.dumps({'dagster/asset_partition_range_start': m['first_day'],

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv and install so_assets with its dev tools. Safe to run again (fast when done).
+# Create .venv and install so_assets with its dev and deployment tools (PostgreSQL storage,
+# Celery, Playwright). Safe to run again (fast when done).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3.11}

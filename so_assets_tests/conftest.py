@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+# Tests load days of every source (API pages of 2014, dumps of 2010): partitions start on
+# StackOverflow's first day, as in production (the sample's own start is tested apart).
+os.environ.setdefault("SO_ASSETS_FIRST_DAY", "2008-07-31")
+
 from so_assets.stackexchange.sources import DayBatch, SampleSource
 from so_assets_tests.api_server import ApiServer
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_DATA = REPO.parent / "shared" / "data" / "real"
+
+
+def instance_home(home: Path) -> Path:
+    """``home`` made a Dagster home: the repository's dagster.yaml with its storage in ``home``."""
+    home.mkdir(parents=True, exist_ok=True)
+    config = (REPO / "dagster.yaml").read_text().replace("data/dagster_home", str(home))
+    (home / "dagster.yaml").write_text(config)
+    return home
 
 
 def real_path(*parts: str) -> Path:

@@ -20,7 +20,7 @@ class MonitoredRunLauncher(dg.DefaultRunLauncher):
     """Launches like the default launcher; a run whose process died is reported FAILED."""
 
     def launch_run(self, context: LaunchRunContext) -> None:
-        context.instance.add_run_tags(context.dagster_run.run_id,
+        self._instance.add_run_tags(context.dagster_run.run_id,
                                       {HOST_TAG: socket.gethostname()})
         super().launch_run(context)
 

@@ -2,15 +2,17 @@
 
 import dagster as dg
 
+from so_assets.defs.conditions import after_upstream, on_cadence
 from so_assets.defs.config import config_class, params_of
 from so_assets.defs.embeddings import tag_embeddings
 from so_assets.defs.metadata import check_result, result_metadata
+from so_assets.defs.placement import WRITES_DUCKDB
 from so_assets.defs.resources import EncoderResource, StorageResource
 from so_assets.defs.tagtree import tag_labels, tag_tree
 from so_assets.models.base import Need, ScoreModel, TagModel
 from so_assets.models.registry import MODELS, ModelSpec, is_baseline
 from so_assets.steps import models as steps
-from so_assets.storage.embedding_store import TOKENS, VECTORS
+from so_assets.storage.embedding_kinds import TOKENS, VECTORS
 
 SplitConfig = config_class(steps.SplitParams, "SplitConfig")
 ScoreTargetConfig = config_class(steps.ScoreTargetParams, "ScoreTargetConfig")
@@ -19,7 +21,8 @@ ScoreTargetConfig = config_class(steps.ScoreTargetParams, "ScoreTargetConfig")
 NEED_DEPS = {Need.TOKENS: TOKENS, Need.TAG_VECTORS: tag_embeddings, Need.TREE: tag_tree}
 
 
-@dg.asset(deps=[tag_labels], pool="duckdb", group_name="models", kinds={"duckdb"})
+@dg.asset(deps=[tag_labels], **WRITES_DUCKDB, group_name="models", kinds={"duckdb"},
+          automation_condition=on_cadence())
 def dataset_splits(config: SplitConfig, storage: StorageResource) -> dg.MaterializeResult:
     """Train / validation / test by md5 of each content group's smallest question id: stable as
     partitions arrive, and duplicates (same title and body) never straddle splits."""
@@ -36,7 +39,8 @@ def model_asset(spec: ModelSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecksDef
 
     if issubclass(spec.model, ScoreModel):
         @dg.asset(name=spec.asset_name, deps=deps, group_name="models",
-                  kinds={spec.model.engine}, description=spec.description)
+                  kinds={spec.model.engine}, description=spec.description,
+                  automation_condition=on_cadence())
         def train(context: dg.AssetExecutionContext, config: ScoreTargetConfig,
                   storage: StorageResource, encoder: EncoderResource) -> dg.MaterializeResult:
             result = steps.train_model(storage.stores(encoder), spec, encoder.config(),
@@ -45,7 +49,8 @@ def model_asset(spec: ModelSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecksDef
                                                   **result_metadata(result)})
     else:
         @dg.asset(name=spec.asset_name, deps=deps, group_name="models",
-                  kinds={spec.model.engine}, description=spec.description)
+                  kinds={spec.model.engine}, description=spec.description,
+                  automation_condition=on_cadence())
         def train(context: dg.AssetExecutionContext, storage: StorageResource,
                   encoder: EncoderResource) -> dg.MaterializeResult:
             result = steps.train_model(storage.stores(encoder), spec, encoder.config(),
@@ -75,8 +80,8 @@ def _trained(task: type) -> list[dg.AssetsDefinition]:
             if issubclass(spec.model, task)]
 
 
-@dg.asset(deps=_trained(TagModel), pool="duckdb", group_name="models",
-          kinds={"matplotlib", "duckdb"})
+@dg.asset(deps=_trained(TagModel), **WRITES_DUCKDB, group_name="models",
+          kinds={"matplotlib", "duckdb"}, automation_condition=after_upstream())
 def tag_evaluation_report(context: dg.AssetExecutionContext, storage: StorageResource,
                           encoder: EncoderResource) -> dg.MaterializeResult:
     """Every tag model on the same test split: F1 variants, precision/recall, Hamming loss,
@@ -85,8 +90,8 @@ def tag_evaluation_report(context: dg.AssetExecutionContext, storage: StorageRes
     return dg.MaterializeResult(metadata=result_metadata(result))
 
 
-@dg.asset(deps=_trained(ScoreModel), pool="duckdb", group_name="models",
-          kinds={"matplotlib", "duckdb"})
+@dg.asset(deps=_trained(ScoreModel), **WRITES_DUCKDB, group_name="models",
+          kinds={"matplotlib", "duckdb"}, automation_condition=after_upstream())
 def score_evaluation_report(context: dg.AssetExecutionContext, storage: StorageResource,
                             encoder: EncoderResource) -> dg.MaterializeResult:
     """Every score model on the same test split: RMSE, MAE, R², Spearman on the raw and the

@@ -57,18 +57,23 @@ class SourceResource(dg.ConfigurableResource):
         return make_source(self.kind, self.site, self.options)
 
 
-def default_resources() -> dict[str, dg.ConfigurableResource]:
-    """Resources from the environment: ``SO_ASSETS_DATA_DIR``, ``SO_ASSETS_SOURCE``,
-    ``SO_ASSETS_SOURCE_PATH``, ``SO_ASSETS_SITE`` and ``SO_ASSETS_ENCODER_MODEL`` (defaults:
-    data/, the bundled sample, the packaged encoder)."""
+def source_from_environment() -> SourceResource:
+    """The source named by ``SO_ASSETS_SOURCE``, ``SO_ASSETS_SOURCE_PATH`` and
+    ``SO_ASSETS_SITE`` (default: the bundled sample)."""
     kind = os.environ.get("SO_ASSETS_SOURCE", "sample")
     if kind not in SOURCES:
         raise ValueError(f"SO_ASSETS_SOURCE={kind!r}: choose one of {list(SOURCES)}")
     path = os.environ.get("SO_ASSETS_SOURCE_PATH")
+    return SourceResource(kind=kind, site=os.environ.get("SO_ASSETS_SITE", "stackoverflow"),
+                          options={"path": path} if path else {})
+
+
+def default_resources() -> dict[str, dg.ConfigurableResource]:
+    """Resources from the environment: ``SO_ASSETS_DATA_DIR``, the source (see
+    :func:`source_from_environment`) and ``SO_ASSETS_ENCODER_MODEL`` (defaults: data/, the
+    bundled sample, the packaged encoder)."""
     return {
         "storage": StorageResource(data_dir=os.environ.get("SO_ASSETS_DATA_DIR", "data")),
         "encoder": EncoderResource(model=os.environ.get("SO_ASSETS_ENCODER_MODEL", "")),
-        "source": SourceResource(kind=kind, site=os.environ.get("SO_ASSETS_SITE",
-                                                                "stackoverflow"),
-                                 options={"path": path} if path else {}),
+        "source": source_from_environment(),
     }

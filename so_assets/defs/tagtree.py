@@ -2,17 +2,20 @@
 
 import dagster as dg
 
+from so_assets.defs.conditions import on_cadence
 from so_assets.defs.config import config_class, params_of
 from so_assets.defs.embeddings import tag_embeddings
 from so_assets.defs.metadata import result_metadata
+from so_assets.defs.placement import WRITES_DUCKDB
 from so_assets.defs.resources import EncoderResource, StorageResource
 from so_assets.steps import tagtree as steps
-from so_assets.storage.embedding_store import VECTORS
+from so_assets.storage.embedding_kinds import VECTORS
 
 TagTreeConfig = config_class(steps.TagTreeParams, "TagTreeConfig")
 
 
-@dg.asset(deps=[tag_embeddings], pool="duckdb", group_name="tag_tree", kinds={"duckdb"})
+@dg.asset(deps=[tag_embeddings], **WRITES_DUCKDB, group_name="tag_tree", kinds={"duckdb"},
+          automation_condition=on_cadence())
 def tag_tree(context: dg.AssetExecutionContext, config: TagTreeConfig, storage: StorageResource,
              encoder: EncoderResource) -> dg.MaterializeResult:
     """Recursive spherical k-means over the kept tags' vectors: depth-1 label clusters, every
@@ -22,7 +25,8 @@ def tag_tree(context: dg.AssetExecutionContext, config: TagTreeConfig, storage: 
     return dg.MaterializeResult(metadata=result_metadata(result))
 
 
-@dg.asset(deps=[tag_tree], pool="duckdb", group_name="tag_tree", kinds={"duckdb"})
+@dg.asset(deps=[tag_tree], **WRITES_DUCKDB, group_name="tag_tree", kinds={"duckdb"},
+          automation_condition=on_cadence())
 def tag_labels(context: dg.AssetExecutionContext, storage: StorageResource,
                encoder: EncoderResource) -> dg.MaterializeResult:
     """Orphan tags imputed to their nearest kept tag (cosine stored); every question's kept-tag
@@ -32,8 +36,8 @@ def tag_labels(context: dg.AssetExecutionContext, storage: StorageResource,
                                           **result_metadata(result)})
 
 
-@dg.asset(deps=[tag_labels, VECTORS], pool="duckdb", group_name="tag_tree",
-          kinds={"scikitlearn", "matplotlib"})
+@dg.asset(deps=[tag_labels, VECTORS], **WRITES_DUCKDB, group_name="tag_tree",
+          kinds={"scikitlearn", "matplotlib"}, automation_condition=on_cadence())
 def tag_clustering_report(storage: StorageResource, encoder: EncoderResource
                           ) -> dg.MaterializeResult:
     """Recursive spherical k-means against KMeans, Birch, Agglomerative and HDBSCAN on the same

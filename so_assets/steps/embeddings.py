@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -85,43 +85,87 @@ class EmbeddingsResult:
                            sum(w.status == "unchanged" for w in mine), self.empty_bodies,
                            self.folders[kind])
 
+    def rows_per_day(self, kind: str) -> dict[date, int]:
+        return {w.day: w.questions for w in self.writes if w.kind == kind}
+
 
 def embed_partition(encoder: TextEncoder, store: EmbeddingStore, day: date,
                     texts: QuestionTexts, kinds: Collection[str], force: bool = False
                     ) -> list[PartitionWrite]:
-    """Write the requested kinds for ``day``; kinds whose file already holds these exact texts
-    under this encoder are left alone unless ``force``. One forward pass serves both kinds."""
+    """Write the requested kinds for ``day`` (see :func:`embed_partitions`)."""
+    return embed_partitions(encoder, store, {day: texts}, kinds, force)
+
+
+def embed_partitions(encoder: TextEncoder, store: EmbeddingStore,
+                     texts_by_day: Mapping[date, QuestionTexts], kinds: Collection[str],
+                     force: bool = False) -> list[PartitionWrite]:
+    """Write the requested kinds of each day's file; kinds whose file already holds these exact
+    texts under this encoder are left alone unless ``force``. The days' texts are encoded
+    together (sparse days cost one batch, not one batch each), and one forward pass serves
+    both kinds; each day's file is then written on its own."""
     started = time.monotonic()
-    content = texts.content_hash(encoder.slug)
     kinds = set(kinds)
-    todo = {k for k in kinds if force or store.attrs(k, day).get("content_hash") != content}
-    results = [PartitionWrite(k, day, len(texts.titles), "unchanged", str(store.path(k, day)), 0.0)
-               for k in sorted(kinds - todo)]
-    if not todo:
+    results: list[PartitionWrite] = []
+    todo: dict[date, set[str]] = {}
+    hashes: dict[date, str] = {}
+    for day, texts in sorted(texts_by_day.items()):
+        hashes[day] = texts.content_hash(encoder.slug)
+        todo[day] = {k for k in kinds
+                     if force or store.attrs(k, day).get("content_hash") != hashes[day]}
+        results += [PartitionWrite(k, day, len(texts.titles), "unchanged",
+                                   str(store.path(k, day)), 0.0) for k in sorted(kinds - todo[day])]
+    days = [day for day in sorted(todo) if todo[day]]
+    if not days:
         return results
-    with_tokens = TOKENS in todo
-    title = encoder.encode(texts.titles, is_query=True,
+    with_tokens = any(TOKENS in todo[day] for day in days)
+    label = f"{days[0]}" if len(days) == 1 else f"{days[0]}..{days[-1]} ({len(days)} days)"
+    title = encoder.encode([t for d in days for t in texts_by_day[d].titles], is_query=True,
                            max_length=encoder.config.title_max_length,
-                           segments=TITLE_SEGMENTS if with_tokens else 0, label=f"{day} titles")
-    body = encoder.encode(texts.bodies, is_query=True,
-                          segments=BODY_SEGMENTS if with_tokens else 0, label=f"{day} bodies")
-    attrs = {"encoder_slug": encoder.slug, "model": encoder.config.resolved_model(),
-             "pooling": encoder.config.pooling, "content_hash": content, "day": day.isoformat(),
-             "written_at": datetime.now(UTC).isoformat(), "dimension": encoder.dimension}
-    ids = texts.question_ids.astype(np.int64)
-    if VECTORS in todo:
-        path = store.write(VECTORS, day, {"question_id": ids, "title": title.vectors,
-                                          "body": body.vectors}, attrs)
-        results.append(PartitionWrite(VECTORS, day, len(ids), "written", str(path),
-                                      time.monotonic() - started))
-    if with_tokens:
-        path = store.write(TOKENS, day, {
-            "question_id": ids, "title": title.segments, "title_mask": title.segment_mask,
-            "body": body.segments, "body_mask": body.segment_mask,
-        }, {**attrs, "pooling_of_segments": "chunk-mean of token states"})
-        results.append(PartitionWrite(TOKENS, day, len(ids), "written", str(path),
-                                      time.monotonic() - started))
+                           segments=TITLE_SEGMENTS if with_tokens else 0,
+                           label=f"{label} titles")
+    body = encoder.encode([b for d in days for b in texts_by_day[d].bodies], is_query=True,
+                          segments=BODY_SEGMENTS if with_tokens else 0, label=f"{label} bodies")
+    lo = 0
+    for day in days:
+        texts = texts_by_day[day]
+        rows = slice(lo, lo + len(texts.titles))
+        lo = rows.stop
+        attrs = {"encoder_slug": encoder.slug, "model": encoder.config.resolved_model(),
+                 "pooling": encoder.config.pooling, "content_hash": hashes[day],
+                 "day": day.isoformat(), "written_at": datetime.now(UTC).isoformat(),
+                 "dimension": encoder.dimension}
+        ids = texts.question_ids.astype(np.int64)
+        if VECTORS in todo[day]:
+            path = store.write(VECTORS, day, {"question_id": ids, "title": title.vectors[rows],
+                                              "body": body.vectors[rows]}, attrs)
+            results.append(PartitionWrite(VECTORS, day, len(ids), "written", str(path),
+                                          time.monotonic() - started))
+        if TOKENS in todo[day]:
+            path = store.write(TOKENS, day, {
+                "question_id": ids, "title": title.segments[rows],
+                "title_mask": title.segment_mask[rows], "body": body.segments[rows],
+                "body_mask": body.segment_mask[rows],
+            }, {**attrs, "pooling_of_segments": "chunk-mean of token states"})
+            results.append(PartitionWrite(TOKENS, day, len(ids), "written", str(path),
+                                          time.monotonic() - started))
     return results
+
+
+TEXTS_PER_ENCODING = 2048
+"""Days are encoded together until they hold this many questions (a day is never split)."""
+
+
+def _chunks(per_day: Mapping[date, int], size: int) -> list[list[date]]:
+    """Consecutive days grouped until a group holds about ``size`` questions."""
+    chunks: list[list[date]] = [[]]
+    held = 0
+    for day in sorted(per_day):
+        if chunks[-1] and held + per_day[day] > size:
+            chunks.append([])
+            held = 0
+        chunks[-1].append(day)
+        held += per_day[day]
+    return [c for c in chunks if c]
 
 
 def embed_questions(stores: Stores, encoder_config: EncoderConfig, days: Sequence[date],
@@ -134,14 +178,15 @@ def embed_questions(stores: Stores, encoder_config: EncoderConfig, days: Sequenc
     encoder.log = log
     writes: list[PartitionWrite] = []
     empty = 0
-    for day in sorted(days):
-        ids, titles, bodies = stores.questions.question_texts(day)
-        if blank := sum(1 for b in bodies if not b.strip()):
-            log.warning("%s: %d questions have an empty body; their body vectors encode an "
-                        "empty text", day, blank)
-            empty += blank
-        writes += embed_partition(encoder, stores.embeddings, day,
-                                  QuestionTexts(ids, titles, bodies), kinds, force=params.force)
+    for chunk in _chunks(stores.questions.questions_per_day(sorted(days)), TEXTS_PER_ENCODING):
+        texts = {day: QuestionTexts(*columns)
+                 for day, columns in stores.questions.question_texts_by_day(chunk).items()}
+        for day, day_texts in texts.items():
+            if blank := sum(1 for b in day_texts.bodies if not b.strip()):
+                log.warning("%s: %d questions have an empty body; their body vectors encode "
+                            "an empty text", day, blank)
+                empty += blank
+        writes += embed_partitions(encoder, stores.embeddings, texts, kinds, force=params.force)
     return EmbeddingsResult(encoder.slug, str(encoder.device), writes, empty,
                             {k: stores.embeddings.folder(k) for k in kinds})
 

@@ -103,7 +103,7 @@ def evaluate_dataset(source: Source, out_dir: Path, *, dataset: str = "",
 
     ingestion.load_raw_questions(stores, source, days, log)
     check("raw_questions:raw_row_counts_match_source", ingestion.raw_counts_match_source(stores))
-    ingestion.build_questions(stores, ingestion.QuestionsParams(), log)
+    ingestion.build_questions(stores, None, log)
     check("questions:unique_question_ids", ingestion.unique_question_ids(stores))
     check("questions:no_empty_titles", ingestion.no_empty_titles(stores))
     keep(exploration.eda_report(stores))

@@ -16,13 +16,12 @@ from typing import Any
 import h5py
 import numpy as np
 
+from so_assets.storage.embedding_kinds import TOKEN_FIELDS, TOKENS, VECTORS
 from so_assets.storage.leftovers import remove_if_abandoned
 
 COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
 
-VECTORS = "question_embeddings"  # per day: question_id, title [n, d], body [n, d]
-TOKENS = "question_token_embeddings"  # per day: title [n, 4, d], body [n, 32, d] and masks
-TOKEN_FIELDS = ("title", "title_mask", "body", "body_mask")
+__all__ = ["TOKENS", "TOKEN_FIELDS", "VECTORS", "EmbeddingStore", "write_h5_atomic"]
 
 
 def write_h5_atomic(path: Path, arrays: Mapping[str, np.ndarray],

@@ -104,11 +104,28 @@ class QuestionStore:
 
     def question_texts(self, day: date) -> tuple[np.ndarray, list[str], list[str]]:
         """Ids, titles and body texts of one day's questions, ordered by id."""
+        return self.question_texts_by_day([day])[day]
+
+    def question_texts_by_day(self, days: Sequence[date]
+                              ) -> dict[date, tuple[np.ndarray, list[str], list[str]]]:
+        """:meth:`question_texts` of each day, read over one short-lived connection."""
+        out = {}
         with self.connect(read_only=True) as con:
-            rows = con.execute("SELECT question_id, title, body_text FROM questions "
-                               "WHERE creation_day = ? ORDER BY question_id", [day]).fetchall()
-        return (np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows],
-                [r[2] for r in rows])
+            for day in days:
+                rows = con.execute("SELECT question_id, title, body_text FROM questions "
+                                   "WHERE creation_day = ? ORDER BY question_id",
+                                   [day]).fetchall()
+                out[day] = (np.array([r[0] for r in rows], dtype=np.int64),
+                            [r[1] for r in rows], [r[2] for r in rows])
+        return out
+
+    def questions_per_day(self, days: Sequence[date]) -> dict[date, int]:
+        """How many questions each of ``days`` holds (0 for a day with none)."""
+        with self.connect(read_only=True) as con:
+            rows = con.execute("SELECT creation_day, count(*) FROM questions WHERE creation_day "
+                               "IN (SELECT unnest($days)) GROUP BY 1",
+                               {"days": list(days)}).fetchall()
+        return {**dict.fromkeys(days, 0), **dict(rows)}
 
     def tag_counts(self) -> list[tuple[str, int]]:
         """Every tag in ``questions`` with its number of questions, most frequent first."""

@@ -18,6 +18,8 @@ from so_assets.defs.automation import daily_question_refresh, stackoverflow_pipe
 from so_assets.defs.exploration import eda_report
 from so_assets.defs.ingestion import (
     no_empty_titles,
+    no_skipped_items,
+    no_unexpected_empty_days,
     questions,
     raw_questions,
     raw_row_counts_match_source,
@@ -25,10 +27,12 @@ from so_assets.defs.ingestion import (
 )
 from so_assets.defs.resources import SourceResource, StorageResource
 from so_assets_tests.api_server import DROP, Reply
+from so_assets_tests.conftest import instance_home
 from so_assets_tests.stackexchange.test_client import DAY_EPOCH, page, question
 
 ASSETS = [raw_questions, questions, eda_report]
-CHECKS = [raw_row_counts_match_source, unique_question_ids, no_empty_titles]
+CHECKS = [raw_row_counts_match_source, unique_question_ids, no_empty_titles,
+          no_unexpected_empty_days, no_skipped_items]
 RANGE = {"dagster/asset_partition_range_start": "2024-03-01",
          "dagster/asset_partition_range_end": "2024-03-03"}
 
@@ -60,11 +64,16 @@ def test_pipeline_over_a_partition_range_materializes_everything(tmp_path):
               for e in result.get_asset_materialization_events()]
     materialized = {(m.asset_key.path[-1], m.partition) for m in events}
     days = ("2024-03-01", "2024-03-02", "2024-03-03")
-    assert {("raw_questions", d) for d in days} <= materialized
-    assert ("questions", None) in materialized and ("eda_report", None) in materialized
+    assert {(name, d) for d in days for name in ("raw_questions", "questions")} <= materialized
+    assert ("eda_report", None) in materialized
+    # each partition carries its own row count, not the run's total
+    counts = day_counts(tmp_path, "questions")
+    for m in events:
+        if m.asset_key.path[-1] == "questions":
+            assert m.metadata["dagster/row_count"].value == counts[m.partition]
+    assert len(set(counts.values())) > 1
     checks = result.get_asset_check_evaluations()
-    assert {c.check_name for c in checks} == {"raw_row_counts_match_source",
-                                             "unique_question_ids", "no_empty_titles"}
+    assert {c.check_name for c in checks} == {c.check_key.name for c in CHECKS}
     assert all(c.passed for c in checks)
     assert (tmp_path / "reports" / "eda" / "eda_report.md").exists()
 
@@ -77,7 +86,7 @@ def test_rematerializing_a_partition_changes_no_row_count(tmp_path):
                             selection=[raw_questions])
     assert result.success
     assert dg.materialize([raw_questions, questions], resources=resources(tmp_path, kind="sample"),
-                          selection=[questions]).success
+                          partition_key="2024-03-02", selection=[questions]).success
     assert day_counts(tmp_path) == raw_before
     assert day_counts(tmp_path, "questions") == questions_before
 
@@ -136,7 +145,7 @@ def test_dagster_cli_runs_the_pipeline(tmp_path):
     home = tmp_path / "dagster_home"
     home.mkdir()
     repo = Path(__file__).resolve().parents[2]
-    (home / "dagster.yaml").write_text((repo / "dagster.yaml").read_text())
+    instance_home(home)
     env = {**os.environ, "DAGSTER_HOME": str(home), "SO_ASSETS_DATA_DIR": str(tmp_path / "data")}
     dagster = Path(sys.executable).with_name("dagster")
     done = subprocess.run(

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from so_assets_tests.api_server import ApiServer
+from so_assets_tests.conftest import instance_home
 from so_assets_tests.stackexchange.test_client_faults import FAILURES, SECRET
 
 pytestmark = pytest.mark.slow
@@ -30,7 +31,7 @@ def everything_under(folder: Path) -> bytes:
 def test_the_key_reaches_no_output_log_or_storage(failure, tmp_path):
     home = tmp_path / "home"
     home.mkdir()
-    (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+    instance_home(home)
     env = {**os.environ, "DAGSTER_HOME": str(home), "STACKEXCHANGE_KEY": SECRET,
            "SO_ASSETS_DATA_DIR": str(tmp_path / "data")}
     with ApiServer() as server:

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from so_assets_tests.api_server import ApiServer, Reply, Trickle
+from so_assets_tests.conftest import instance_home
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +59,7 @@ def wait_for(condition, seconds: float = 120.0, step: float = 0.5) -> bool:
 def test_a_killed_run_releases_its_steps_and_its_pool_slot(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
-    (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+    instance_home(home)
     env = {**os.environ, "DAGSTER_HOME": str(home), "SO_ASSETS_DATA_DIR": str(tmp_path / "data")}
     with ApiServer() as server:
         # A source that answers a byte every 5 s: the step would wait for an hour.

@@ -13,7 +13,12 @@ import pytest
 from so_assets.embedding.config import EncoderConfig
 from so_assets.stackexchange.html_text import html_to_text
 from so_assets.stackexchange.sample import SampleTransport
-from so_assets.steps.embeddings import QuestionTexts, embed_partition, embed_tags
+from so_assets.steps.embeddings import (
+    QuestionTexts,
+    embed_partition,
+    embed_partitions,
+    embed_tags,
+)
 from so_assets.storage.embedding_store import TOKENS, VECTORS, EmbeddingStore
 from so_assets.storage.questions_refresh import refresh_questions
 from so_assets.storage.stores import Stores
@@ -51,6 +56,24 @@ def test_partition_files_have_the_design_shapes(minilm, texts, tmp_path):
         assert h5["title_mask"].shape == (12, 4) and h5["body_mask"].dtype == bool
         assert h5["body"].chunks == (1, 32, 384) and h5["body"].compression == "gzip"
         assert h5["title_mask"][:].all()  # titles have more than 4 tokens
+
+
+def test_days_encoded_together_equal_days_encoded_alone(minilm, texts, tmp_path):
+    alone, together = (EmbeddingStore(tmp_path / name, minilm.slug) for name in "ab")
+    for day in DAYS:
+        embed_partition(minilm, alone, day, texts[day], {VECTORS, TOKENS})
+    empty_day = date(2001, 1, 1)
+    batch = {**texts, empty_day: QuestionTexts(np.zeros(0, np.int64), [], [])}
+    writes = embed_partitions(minilm, together, batch, {VECTORS, TOKENS})
+    assert {(w.day, w.kind) for w in writes} == {(d, k) for d in batch for k in (VECTORS, TOKENS)}
+    for day in DAYS:
+        for kind, fields in ((VECTORS, ("question_id", "title", "body")),
+                             (TOKENS, ("title", "title_mask", "body", "body_mask"))):
+            with h5py.File(alone.path(kind, day)) as a, h5py.File(together.path(kind, day)) as b:
+                for name in fields:
+                    assert np.allclose(a[name][:], b[name][:], atol=1e-5), (day, kind, name)
+    with h5py.File(together.path(VECTORS, empty_day)) as h5:
+        assert h5["title"].shape[0] == 0
 
 
 def test_a_partition_is_embedded_once_per_encoder_and_content(minilm, texts, tmp_path):

@@ -27,7 +27,7 @@ def test_hostile_tags_are_escaped_in_every_report(tmp_path, minilm):
     day = date(2008, 7, 31)
     source = make_source("plain_csv", "hostile", {"path": str(csv)})
     ingestion.load_raw_questions(stores, source, [day], log)
-    ingestion.build_questions(stores, ingestion.QuestionsParams(), log)
+    ingestion.build_questions(stores, None, log)
     config = EncoderConfig(batch_tokens=2048)
     embeddings.embed_questions(stores, config, [day], {VECTORS}, embeddings.EmbeddingParams(),
                                log)

@@ -54,3 +54,16 @@ def test_refresh_rebuilds_only_reloaded_days(loaded):
     others = sum(len({r.question_id for r in b.records}) for b in batches if b is not changed)
     assert stats.total_questions == others + 1
     assert refresh_questions(store, full=True).days_rebuilt == len(batches)
+
+
+def test_batch_size_changes_nothing_but_the_batches(loaded, caplog):
+    store, _ = loaded
+    refresh_questions(store, rows_per_batch=10**6)
+    whole = rows(store, "SELECT * EXCLUDE (ingested_at) FROM questions ORDER BY question_id")
+    with caplog.at_level("INFO"):
+        stats = refresh_questions(store, full=True, rows_per_batch=1)
+    assert rows(store, "SELECT * EXCLUDE (ingested_at) FROM questions "
+                       "ORDER BY question_id") == whole
+    assert stats.days_rebuilt == 4
+    progress = [r for r in caplog.records if "days rebuilt" in r.getMessage()]
+    assert progress and "4/4 days rebuilt" in progress[-1].getMessage()

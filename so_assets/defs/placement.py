@@ -1,0 +1,27 @@
+"""Where steps run: the DuckDB pool (one writer) and the Celery queue of each kind of step.
+
+Under the multiprocess executor only the pool matters. Under Celery (see deploy/README.md),
+steps that write DuckDB go to queue ``duckdb`` (served by the machine whose disk holds the
+file) and embedding steps to queue ``embed`` (GPU machines); the rest to Celery's ``dagster``.
+"""
+
+import os
+
+import dagster as dg
+
+WRITES_DUCKDB = {"pool": "duckdb", "op_tags": {"dagster-celery/queue": "duckdb"}}
+EMBEDS = {"op_tags": {"dagster-celery/queue": "embed"}}
+
+
+def heavy_step_executor() -> dg.ExecutorDefinition:
+    """The executor of runs with heavy steps (embedding, training): a process per step on this
+    machine, or, when ``SO_ASSETS_CELERY_BROKER`` names a broker, Celery workers on any number
+    of machines (``dagster-celery`` is then required)."""
+    broker = os.environ.get("SO_ASSETS_CELERY_BROKER")
+    if not broker:
+        return dg.multiprocess_executor
+    from dagster_celery import celery_executor
+
+    return celery_executor.configured(
+        {"broker": broker, "backend": os.environ.get("SO_ASSETS_CELERY_BACKEND", broker)},
+        name="celery")
