@@ -206,6 +206,11 @@ class ScoreModel(Model):
     selection_metric = "rmse_target"
     baseline_name = "mean"
 
+    def __init__(self, labels: LabelSpace, params: dict) -> None:
+        super().__init__(labels, params)
+        self.recalibration = (0.0, 1.0)
+        """(intercept, slope) applied to the target-scale prediction, fitted on validation."""
+
     @property
     def target(self) -> str:
         return self.params.get("target", "log")
@@ -215,10 +220,34 @@ class ScoreModel(Model):
 
         return signed_log1p(scores) if self.target == "log" else np.asarray(scores, float)
 
-    def from_target(self, values: np.ndarray) -> np.ndarray:
+    def from_target(self, values: np.ndarray, recalibrate: bool = True) -> np.ndarray:
+        """Raw scores from target-scale predictions, through the validation recalibration
+        (unless ``recalibrate`` is False)."""
         from so_assets.evaluation.score_metrics import signed_expm1
 
-        return signed_expm1(values) if self.target == "log" else np.asarray(values, float)
+        intercept, slope = self.recalibration if recalibrate else (0.0, 1.0)
+        values = intercept + slope * np.asarray(values, float)
+        return signed_expm1(values) if self.target == "log" else values
+
+    def calibrate(self, validation: SplitData) -> None:
+        """Fit ``target ≈ a + b·prediction`` on validation, with the slope b kept in [0, 1]:
+        where a model's signal is weak (scores barely predictable from what is known at
+        posting time), its predictions are shrunk toward the mean instead of adding noise;
+        a slope of 1 and intercept 0 leave a well-calibrated model as it is."""
+        split = self.scored(validation)
+        self.recalibration = (0.0, 1.0)
+        predicted = self.to_target(self.predict_scores(split).score)
+        actual = self.to_target(split.scores)
+        spread = float(np.var(predicted))
+        slope = float(np.cov(predicted, actual, bias=True)[0, 1] / spread) if spread > 0 else 0.0
+        slope = min(max(slope, 0.0), 1.0)
+        self.recalibration = (float(actual.mean() - slope * predicted.mean()), slope)
+
+    def saved_meta(self) -> dict:
+        return {"recalibration": list(self.recalibration)}
+
+    def restore_meta(self, directory: Path, meta: dict) -> None:
+        self.recalibration = tuple(meta.get("recalibration", (0.0, 1.0)))
 
     def feature_importance(self) -> dict[str, float] | None:
         """What the model leans on, by feature group, for models that can say (else None)."""

@@ -55,6 +55,9 @@ class MeanBaseline(ScoreModel):
         self.mean = float(self.to_target(self.scored(data.train).scores).mean())
         return TrainResult()
 
+    def calibrate(self, validation: SplitData) -> None:
+        """Nothing to tune: the baseline is the training mean, never moved by validation."""
+
     def predict_scores(self, inputs: Inputs) -> Scores:
         return Scores(score=np.full(len(inputs), self.from_target(np.array(self.mean))))
 

@@ -77,7 +77,11 @@ class XGBoostRegressor(ScoreModel):
         if not self.quantiles:
             return Scores(score=self.from_target(predicted))
         predicted = np.sort(predicted, axis=1)  # quantile crossing: keep them ordered
-        low, mid, high = (self.from_target(predicted[:, i]) for i in range(3))
+        # the recalibration moves the median; the interval keeps its width around it
+        intercept, slope = self.recalibration
+        shift = intercept + (slope - 1.0) * predicted[:, 1]
+        low, mid, high = (self.from_target(predicted[:, i] + shift, recalibrate=False)
+                          for i in range(3))
         return Scores(score=mid, score_low=low, score_high=high)
 
     def save_state(self, directory: Path) -> None:

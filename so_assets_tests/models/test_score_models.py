@@ -3,6 +3,7 @@ small data with a learnable signal, intervals, metrics, and no leakage from late
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import date
 
@@ -75,6 +76,7 @@ def test_every_score_model_learns_saves_and_loads(spec, data, tmp_path):
     training, test = data
     model = spec.build(LABELS)
     model.fit(training, checkpoint=tmp_path / "best.pt", log=logging.getLogger("test"))
+    model.calibrate(training.validation)
     validation = model.evaluate(training.validation)
     baseline = baseline_for(spec.model, LABELS, spec.params)
     baseline.fit(training)
@@ -93,6 +95,31 @@ def test_every_score_model_learns_saves_and_loads(spec, data, tmp_path):
             before.score <= before.score_high)
         covered = np.mean((test.scores >= before.score_low) & (test.scores <= before.score_high))
         assert 0.5 < covered <= 1.0
+
+
+def test_recalibration_shrinks_noise_toward_the_mean_and_keeps_signal(data):
+    training, test = data
+    spec = next(s for s in SCORE_MODELS if s.name == "xgboost")
+    signal = spec.build(LABELS)
+    signal.fit(training)
+    signal.calibrate(training.validation)
+    assert 0.6 < signal.recalibration[1] <= 1.0
+
+    rng = np.random.default_rng(7)
+    shuffled = [dataclasses.replace(split, scores=rng.permutation(split.scores))
+                for split in (training.train, training.validation, test)]
+    noise = spec.build(LABELS)
+    noise.fit(TrainingData(LABELS, shuffled[0], shuffled[1]))
+    raw_rmse = noise.evaluate(shuffled[2])["rmse_log"]
+    noise.calibrate(shuffled[1])
+    assert noise.recalibration[1] < 0.3  # scores unrelated to the text: little slope is left
+    assert noise.evaluate(shuffled[2])["rmse_log"] < raw_rmse
+    mean = baseline_for(spec.model, LABELS, spec.params)
+    mean.fit(TrainingData(LABELS, shuffled[0], shuffled[1]))
+    mean.calibrate(shuffled[1])  # the baseline stays the training mean
+    assert mean.evaluate(shuffled[2])["rmse_log"] == pytest.approx(
+        float(np.sqrt(np.mean((signed_log1p(shuffled[2].scores)
+                               - signed_log1p(shuffled[0].scores).mean()) ** 2))), rel=1e-6)
 
 
 def test_questions_without_scores_are_left_out_or_refused():
