@@ -1,6 +1,7 @@
 """The UI, driven by a real browser: `dagster dev` on a temporary home, the asset graph, a
 backfill of two sample days launched from raw_questions' Materialize dialog, the automation
-carrying those days on to `questions` and `eda_report`, and eda_report's plots on its page.
+sensor carrying those days on to `questions`, their embeddings and `eda_report` with no hand
+launch, and eda_report's plots on its page.
 Screenshots are kept under test-artifacts/browser/ (SO_ASSETS_TEST_ARTIFACTS to move them)."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from so_assets.storage.embedding_kinds import TOKENS, VECTORS
 from so_assets_tests.conftest import REPO, instance_home
 from so_assets_tests.deploy.services import REQUIRED
 
@@ -163,5 +165,10 @@ def test_backfill_two_days_from_the_ui_and_see_the_eda_plots(dagster_dev):
         page.screenshot(path=ARTIFACTS / "5_eda_plot.png")
         browser.close()
 
-    questions = latest(home, "questions")
-    assert questions is not None and questions.partition_key in DAYS
+    # the same ticks brought the two days' rows and embeddings up to date, and only them
+    for key in ("questions", VECTORS, TOKENS):
+        def built(key=key):
+            with dg.DagsterInstance.from_config(str(home)) as instance:
+                return instance.get_materialized_partitions(dg.AssetKey(key)) == set(DAYS)
+
+        wait_for(built, 300, f"automation to build {key} for {DAYS}")
