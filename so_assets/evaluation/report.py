@@ -146,6 +146,17 @@ class Report:
         return "\n".join(parts)
 
 
+def add_reference_numbers(report: Report, context: str,
+                          results: Sequence[tuple[str, str]]) -> None:
+    """The reference project's published figures, kept apart from ours: ``context`` says how
+    its data and encoder differ."""
+    report.heading("The reference project's published numbers (theirs, not ours)")
+    report.text(f"{context}: for orientation, not comparison.")
+    theirs = report.table("reference", Table(["their model", "their result"]))
+    for model, value in results:
+        theirs.add(model, value)
+
+
 def bullet_list(items: Sequence[str]) -> str:
     """Markdown bullets of already-escaped items."""
     return "\n".join(f"- {item}" for item in items)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from so_assets.evaluation.plots import new_figure, new_figure_row, save_png
-from so_assets.evaluation.report import Report, Table
+from so_assets.evaluation.report import Report, Table, add_reference_numbers
 from so_assets.evaluation.score_metrics import (
     AGE_BUCKETS,
     SCORE_BUCKETS,
@@ -97,12 +97,8 @@ def score_report(results: list[ScoreResult], truth: np.ndarray, age_days: np.nda
         if r.importance:
             report.plot(f"feature_importance_{r.name}", _plot_importance(
                 r, out_dir / f"feature_importance_{r.name}.png"))
-    report.heading("The reference project's published numbers (theirs, not ours)")
-    report.text("Other data (100,000 StackOverflow questions) and another encoder: for "
-                "orientation, not comparison.")
-    theirs = report.table("reference", Table(["their model", "their result"]))
-    for model, value in REFERENCE_RESULTS:
-        theirs.add(model, value)
+    add_reference_numbers(report, "Other data (100,000 StackOverflow questions)"
+                                  " and another encoder", REFERENCE_RESULTS)
     return report
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from so_assets.evaluation.plots import new_figure, new_figure_row, save_png
-from so_assets.evaluation.report import Report, Table
+from so_assets.evaluation.report import Report, Table, add_reference_numbers
 from so_assets.evaluation.tag_metrics import per_label_table
 
 # Published by the reference project (100 clusters of StackOverflow tags, 100,000 questions,
@@ -96,12 +96,8 @@ def tag_report(results: list[ModelResult], test_clusters: np.ndarray, n_train: i
                                                  "F1"]))
     for row in per_label_table(test_clusters, best.predicted, cluster_names):
         per_label.add(row["label"], row["support"], row["precision"], row["recall"], row["f1"])
-    report.heading("The reference project's published numbers (theirs, not ours)")
-    report.text("Other data (100,000 StackOverflow questions, 100 clusters) and another "
-                "encoder: for orientation, not comparison.")
-    theirs = report.table("reference", Table(["their model", "their result"]))
-    for model, value in REFERENCE_RESULTS:
-        theirs.add(model, value)
+    add_reference_numbers(report, "Other data (100,000 StackOverflow questions, 100 clusters)"
+                                  " and another encoder", REFERENCE_RESULTS)
     report.text("Frequency buckets: clusters ranked by training frequency; head, torso and "
                 "tail each hold about a third of the training label occurrences.")
     return report
