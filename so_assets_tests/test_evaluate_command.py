@@ -61,3 +61,11 @@ def test_predict_uses_the_saved_artifacts(evaluated, capsys):
     assert "pandas" in tags or "python" in tags or "dataframe" in tags
     assert main(["predict", "--data-dir", str(evaluated), "--model", "sequence_dsf",
                  "--title", title, "--body", body]) == 0
+
+
+@pytest.mark.parametrize("name", [s.name for s in TAG_MODELS])
+def test_every_tag_model_predicts_through_the_command(evaluated, name, capsys):
+    assert main(["predict", "--data-dir", str(evaluated), "--model", name, "--title",
+                 "Reading a CSV file with pandas", "--body", "<p>read_csv fails</p>"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"model: {name}") and "clusters" in out and "tags" in out

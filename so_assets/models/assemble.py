@@ -62,6 +62,7 @@ def assemble(stores: Stores, needs: Collection[Need] = ()) -> tuple[TrainingData
     data = TrainingData(labels, splits["train"], splits["validation"], stores.embeddings)
     if Need.TREE in needs:
         data.cluster_means = normalize_rows(tree.cluster_means)
+        data.tag_paths = [tuple(tree.tag_paths[t]) for t in labels.tags]
     if Need.TAG_VECTORS in needs:
         data.tag_vectors = stores.tag_vectors.load().select(labels.tags)
     return data, splits["test"]

@@ -148,14 +148,23 @@ class TagModel(Model):
         self.tag_thresholds = np.full(labels.n_tags, 0.5, dtype=np.float32)
         self.threshold_rule = "0.5 (not tuned)"
         self.tag_threshold_rule = ""
+        self.global_thresholds = {"clusters": 0.5, "tags": 0.5}
+        """The best single threshold on validation, kept to show what the chosen rule gains
+        or loses against it on test."""
 
     def calibrate(self, validation: SplitData) -> None:
+        from so_assets.models.thresholds import best_global_threshold
+
         scores = self.predict_scores(validation)
         self.cluster_thresholds, self.threshold_rule = choose_thresholds(
             validation.clusters, scores.clusters)
+        self.global_thresholds["clusters"] = best_global_threshold(validation.clusters,
+                                                                   scores.clusters)[0]
         if scores.tags is not None:
             self.tag_thresholds, self.tag_threshold_rule = choose_thresholds(
                 validation.tags, scores.tags)
+            self.global_thresholds["tags"] = best_global_threshold(validation.tags,
+                                                                   scores.tags)[0]
 
     def selection_value(self, split: SplitData, scores: Scores) -> float:
         """Validation micro-F1 of the clusters at the best global threshold."""
@@ -183,11 +192,13 @@ class TagModel(Model):
 
     def saved_meta(self) -> dict:
         return {"threshold_rule": self.threshold_rule,
-                "tag_threshold_rule": self.tag_threshold_rule}
+                "tag_threshold_rule": self.tag_threshold_rule,
+                "global_thresholds": self.global_thresholds}
 
     def restore_meta(self, directory: Path, meta: dict) -> None:
         self.threshold_rule = meta["threshold_rule"]
         self.tag_threshold_rule = meta["tag_threshold_rule"]
+        self.global_thresholds = meta.get("global_thresholds", self.global_thresholds)
         self.cluster_thresholds = np.load(directory / "cluster_thresholds.npy")
         self.tag_thresholds = np.load(directory / "tag_thresholds.npy")
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from so_assets.models.base import Scores, TagModel, TrainResult
 from so_assets.models.data import Inputs, TrainingData
+from so_assets.models.progress import xgboost_progress
 
 
 def cuda_available() -> bool:
@@ -43,7 +44,8 @@ class XGBoostMulticlass(TagModel):
             learning_rate=p.get("learning_rate", 0.1), subsample=0.8, colsample_bytree=0.3,
             max_bin=64, tree_method="hist", device="cuda" if cuda_available() else "cpu",
             early_stopping_rounds=15, eval_metric="mlogloss", n_jobs=p.get("n_jobs", 0),
-            random_state=p.get("seed", 0))
+            random_state=p.get("seed", 0), callbacks=[xgboost_progress(
+                log, "xgboost", p.get("n_estimators", 300))])
         valid = np.isin(data.validation.majority_cluster(), self.classes_)
         val_target = np.array([remap[c] for c in data.validation.majority_cluster()[valid]])
         x_val = self._x(data.validation)[valid]

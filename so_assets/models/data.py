@@ -99,6 +99,7 @@ class TrainingData:
     vectors: EmbeddingStore | None = None  # the partitions, for models that stream them
     cluster_means: np.ndarray | None = None  # [k, d] depth-1 cluster mean directions
     tag_vectors: np.ndarray | None = None  # [t, d] kept tags' vectors
+    tag_paths: list[tuple[int, ...]] | None = None  # each kept tag's path in the tree
 
 
 def multi_hot(rows: Sequence[Sequence[int]], width: int) -> np.ndarray:

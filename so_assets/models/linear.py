@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from so_assets.models.base import Scores, TagModel, Target, TrainResult
 from so_assets.models.data import Inputs, TrainingData
+from so_assets.models.progress import Progress
 
 
 def question_text(titles: list[str], bodies: list[str]) -> list[str]:
@@ -17,31 +18,38 @@ def question_text(titles: list[str], bodies: list[str]) -> list[str]:
     return [f"{t} {t} {b}" for t, b in zip(titles, bodies, strict=True)]
 
 
-def _ovr(c: float) -> Any:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.multiclass import OneVsRestClassifier
+@dataclass
+class LabelwiseLogistic:
+    """One logistic regression per label (labels never positive in training score 0), fitted
+    one small binary problem at a time with liblinear: memory grows with the sparse matrix, not
+    with the number of labels (the seed's TF-IDF baseline ran out of RAM at 133 tags)."""
 
-    # liblinear fits one small binary problem at a time: memory grows with the sparse matrix,
-    # not with the number of labels (the seed's TF-IDF baseline ran out of RAM at 133 tags).
-    return OneVsRestClassifier(LogisticRegression(C=c, solver="liblinear",
-                                                  class_weight="balanced"))
+    coef: np.ndarray  # [labels seen in training, features] float32
+    intercept: np.ndarray  # [labels seen in training]
+    present: np.ndarray  # [labels] bool
 
+    @classmethod
+    def fit(cls, x, y: np.ndarray, c: float, log: logging.Logger | None = None,
+            label: str = "labels") -> LabelwiseLogistic:
+        from sklearn.linear_model import LogisticRegression
 
-def _fit_labels(model: Any, x, y: np.ndarray) -> Any | None:
-    present = y.sum(0) > 0
-    if not present.any():
-        return None
-    # Labels never positive in training get score 0; fitting needs both classes.
-    model.fit(x, y[:, present])
-    model.present_ = present
-    return model
+        present = y.sum(0) > 0
+        coef = np.zeros((int(present.sum()), x.shape[1]), dtype=np.float32)
+        intercept = np.zeros(int(present.sum()), dtype=np.float32)
+        progress = Progress(log, f"tfidf_linear {label}", len(coef), "labels fitted")
+        for row, column in enumerate(np.flatnonzero(present)):
+            model = LogisticRegression(C=c, solver="liblinear", class_weight="balanced")
+            model.fit(x, y[:, column])
+            coef[row], intercept[row] = model.coef_[0], model.intercept_[0]
+            progress.step()
+        return cls(coef, intercept, present)
 
-
-def _scores(model: Any | None, x, width: int) -> np.ndarray:
-    out = np.zeros((x.shape[0], width), dtype=np.float32)
-    if model is not None:
-        out[:, model.present_] = model.predict_proba(x)
-    return out
+    def scores(self, x) -> np.ndarray:
+        """[n, labels] probabilities."""
+        out = np.zeros((x.shape[0], len(self.present)), dtype=np.float32)
+        if len(self.coef):
+            out[:, self.present] = 1 / (1 + np.exp(-(x @ self.coef.T + self.intercept)))
+        return out
 
 
 class TfidfLinear(TagModel):
@@ -60,14 +68,16 @@ class TfidfLinear(TagModel):
                                           max_features=p.get("max_features", 200_000),
                                           dtype=np.float32)
         x = self.vectorizer.fit_transform(question_text(data.train.titles, data.train.bodies))
-        self.cluster_model = _fit_labels(_ovr(p.get("C", 4.0)), x, data.train.clusters)
-        self.tag_model = _fit_labels(_ovr(p.get("C", 4.0)), x, data.train.tags)
+        if log:
+            log.info("tfidf_linear: %d questions x %d features", *x.shape)
+        self.cluster_model = LabelwiseLogistic.fit(x, data.train.clusters, p.get("C", 4.0), log,
+                                                   "clusters")
+        self.tag_model = LabelwiseLogistic.fit(x, data.train.tags, p.get("C", 4.0), log, "tags")
         return TrainResult()
 
     def predict_scores(self, inputs: Inputs) -> Scores:
         x = self.vectorizer.transform(question_text(inputs.titles, inputs.bodies))
-        return Scores(clusters=_scores(self.cluster_model, x, self.labels.n_clusters),
-                      tags=_scores(self.tag_model, x, self.labels.n_tags))
+        return Scores(clusters=self.cluster_model.scores(x), tags=self.tag_model.scores(x))
 
     def save_state(self, directory: Path) -> None:
         import joblib

@@ -162,3 +162,127 @@ class HierarchicalHeads(nn.Module):
 
     def tag_scores(self, cluster_logits, tag_logits) -> torch.Tensor:
         return torch.sigmoid(cluster_logits)[:, self.tag_cluster] * torch.sigmoid(tag_logits)
+
+
+class LabelHeads(nn.Module):
+    """Cluster logits and kept-tag logits from one hidden vector."""
+
+    def __init__(self, hidden: int, n_clusters: int, n_tags: int) -> None:
+        super().__init__()
+        self.clusters = nn.Linear(hidden, n_clusters)
+        self.tags = nn.Linear(hidden, n_tags)
+
+    def forward(self, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.clusters(hidden), self.tags(hidden)
+
+
+class NgramBag(nn.Module):
+    """``nn.EmbeddingBag`` (mean) over hashed word and bigram ids (0 pads), then the heads."""
+
+    def __init__(self, buckets: int, dim: int, n_clusters: int, n_tags: int,
+                 dropout: float = 0.2) -> None:
+        super().__init__()
+        self.bag = nn.EmbeddingBag(buckets, dim, mode="mean", padding_idx=0)
+        self.dropout = nn.Dropout(dropout)
+        self.heads = LabelHeads(dim, n_clusters, n_tags)
+
+    def forward(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.heads(self.dropout(self.bag(ids)))
+
+
+class TitleBodyRecurrent(nn.Module):
+    """The Keras reference's design: an LSTM over the title words and a GRU over the body words
+    on one trainable word embedding; main heads on both final states, auxiliary heads on the
+    title branch alone (trained with a smaller weight)."""
+
+    def __init__(self, vocabulary: int, n_clusters: int, n_tags: int, embed: int = 128,
+                 hidden: int = 128, dropout: float = 0.3) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocabulary, embed, padding_idx=0)
+        self.title = nn.LSTM(embed, hidden, batch_first=True, bidirectional=True)
+        self.body = nn.GRU(embed, hidden, batch_first=True, bidirectional=True)
+        self.dropout = nn.Dropout(dropout)
+        self.main = nn.Sequential(projection(4 * hidden, 2 * hidden, dropout))
+        self.main_heads = LabelHeads(2 * hidden, n_clusters, n_tags)
+        self.aux_heads = LabelHeads(2 * hidden, n_clusters, n_tags)
+
+    @staticmethod
+    def _encode(rnn: nn.RNNBase, x: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        lengths = (ids != 0).sum(1).clamp(min=1).cpu()
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True,
+                                                   enforce_sorted=False)
+        _, state = rnn(packed)
+        last = state[0] if isinstance(state, tuple) else state  # LSTM: (h, c)
+        return torch.cat([last[-2], last[-1]], dim=1)  # both directions' final states
+
+    def forward(self, title_ids: torch.Tensor, body_ids: torch.Tensor):
+        title = self._encode(self.title, self.dropout(self.embed(title_ids)), title_ids)
+        body = self._encode(self.body, self.dropout(self.embed(body_ids)), body_ids)
+        main = self.main_heads(self.main(torch.cat([title, body], dim=1)))
+        return (*main, *self.aux_heads(self.dropout(title)))
+
+
+class EncoderClassifier(nn.Module):
+    """A transformer encoder, pooled (mean or last token), then the label heads. Columns that
+    are padding for the whole batch (either side) are cut before the encoder runs."""
+
+    def __init__(self, encoder: nn.Module, n_clusters: int, n_tags: int, pooling: str = "mean",
+                 head_lr_scale: float = 20.0, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.encoder, self.pooling, self.head_lr_scale = encoder, pooling, head_lr_scale
+        self.dropout = nn.Dropout(dropout)
+        self.heads = LabelHeads(encoder.config.hidden_size, n_clusters, n_tags)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+        from so_assets.embedding.pooling import last_token_pool, mean_pool
+
+        keep = attention_mask.bool().any(0)
+        keep[0] = True
+        ids, mask = input_ids[:, keep], attention_mask[:, keep]
+        states = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+        pool = last_token_pool if self.pooling == "last_token" else mean_pool
+        return self.heads(self.dropout(pool(states, mask.bool()).float()))
+
+    def parameter_groups(self, lr: float) -> list[dict]:
+        """The pretrained layers at ``lr``, the new heads ``head_lr_scale`` times faster."""
+        return [{"params": self.encoder.parameters(), "lr": lr},
+                {"params": self.heads.parameters(), "lr": lr * self.head_lr_scale}]
+
+
+class SegmentSeq2Seq(nn.Module):
+    """A T5 whose encoder reads the stored segment vectors (4 title + 32 body, projected to its
+    width) instead of token embeddings; ``forward`` gives the loss of target sequences."""
+
+    def __init__(self, d_in: int, config) -> None:
+        from transformers import T5ForConditionalGeneration
+
+        super().__init__()
+        self.project = nn.Linear(d_in, config.d_model)
+        self.t5 = T5ForConditionalGeneration(config)
+
+    def _encoder_inputs(self, title, title_mask, body, body_mask):
+        mask = torch.cat([title_mask, body_mask], dim=1).clone()
+        mask[:, 0] = True  # one position to attend to, even for an empty text
+        return self.project(torch.cat([title, body], dim=1)), mask.long()
+
+    def forward(self, title, title_mask, body, body_mask, labels):
+        embeds, mask = self._encoder_inputs(title, title_mask, body, body_mask)
+        return self.t5(inputs_embeds=embeds, attention_mask=mask, labels=labels).loss
+
+    def generate(self, title, title_mask, body, body_mask, **kwargs):
+        embeds, mask = self._encoder_inputs(title, title_mask, body, body_mask)
+        return self.t5.generate(inputs_embeds=embeds, attention_mask=mask, **kwargs)
+
+
+class TextSeq2Seq(nn.Module):
+    """A pretrained encoder-decoder over the question's own tokens."""
+
+    def __init__(self, t5: nn.Module) -> None:
+        super().__init__()
+        self.t5 = t5
+
+    def forward(self, input_ids, attention_mask, labels):
+        return self.t5(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss
+
+    def generate(self, input_ids, attention_mask, **kwargs):
+        return self.t5.generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)

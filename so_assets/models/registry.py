@@ -14,17 +14,22 @@ from so_assets.models.boosted import XGBoostMulticlass
 from so_assets.models.data import LabelSpace
 from so_assets.models.dense import Hierarchical, TorchDense
 from so_assets.models.dual_encoder import DualEncoderModel
+from so_assets.models.finetuned import FinetunedEncoder
 from so_assets.models.hybrid import HybridFusion
 from so_assets.models.linear import TfidfLinear
+from so_assets.models.neighbours import KnnVotes
 from so_assets.models.score_boosted import XGBoostRegressor
 from so_assets.models.score_linear import TfidfSvdRidge
 from so_assets.models.score_torch import TorchRegressor
+from so_assets.models.seq2seq import Seq2SeqTagger
 from so_assets.models.sequence import SequenceModel
+from so_assets.models.word_models import EmbeddingBagModel, RecurrentModel
 
 FAMILIES: dict[str, type[Model]] = {cls.family: cls for cls in (
     TfidfLinear, XGBoostMulticlass, DualEncoderModel, TorchDense, SequenceModel, Hierarchical,
     HybridFusion, MostFrequentBaseline, MeanBaseline, TfidfSvdRidge, TorchRegressor,
-    XGBoostRegressor)}
+    XGBoostRegressor, KnnVotes, EmbeddingBagModel, RecurrentModel, FinetunedEncoder,
+    Seq2SeqTagger)}
 
 
 @dataclass(frozen=True)
@@ -76,11 +81,38 @@ TAG_MODELS: tuple[ModelSpec, ...] = (
     ModelSpec("hierarchical", Hierarchical,
               "cluster head and tag head on one trunk; tag score = p(cluster) x p(tag)",
               {"train": {"epochs": 60, "lr": 1e-3}}),
+    ModelSpec("knn_votes", KnnVotes,
+              "the tags of the 25 nearest training questions (cosine of the vectors), votes "
+              "weighted by similarity^4", {"k": 25, "power": 4.0}),
     ModelSpec("hybrid", HybridFusion,
-              "sparse + dense: TF-IDF model and dense MLP probabilities mixed with a weight "
-              "chosen on validation",
+              "sparse + dense: TF-IDF, MLP and nearest-neighbour probabilities mixed with "
+              "weights chosen on validation, for clusters and for kept tags",
               {"sparse": {"C": 4.0},
-               "dense": {"network": "mlp", "loss": "bce", "train": {"epochs": 60, "lr": 1e-3}}}),
+               "dense": {"network": "mlp", "loss": "bce", "train": {"epochs": 60, "lr": 1e-3}},
+               "neighbours": {"k": 25, "power": 4.0}}),
+    ModelSpec("embedding_bag", EmbeddingBagModel,
+              "nn.EmbeddingBag over hashed word and bigram ids (2^18 buckets), class-weighted "
+              "BCE, early stopping, gradient clipping",
+              {"buckets": 2**18, "dim": 128,
+               "train": {"epochs": 40, "lr": 5e-3, "batch_size": 64, "patience": 4}}),
+    ModelSpec("recurrent", RecurrentModel,
+              "BiLSTM over title words, BiGRU over body words (vocabulary of the training "
+              "split), auxiliary title-only output weighted 0.3",
+              {"aux_weight": 0.3, "vocabulary": 30_000,
+               "train": {"epochs": 25, "lr": 2e-3, "batch_size": 64, "patience": 4}}),
+    ModelSpec("finetuned_encoder", FinetunedEncoder,
+              "the default encoder fine-tuned end to end with cluster and tag heads "
+              "(128 tokens, 2 epochs on the CPU)", {"max_length": 128}),
+    ModelSpec("seq2seq_tags", Seq2SeqTagger,
+              "T5 decoder (trained here) over the stored segments writes the kept tags, beam "
+              "search over valid tags",
+              {"target": "tags", "beams": 8, "max_tags": 5,
+               "train": {"epochs": 30, "lr": 1e-3, "batch_size": 64, "patience": 4}}),
+    ModelSpec("seq2seq_paths", Seq2SeqTagger,
+              "T5 decoder writes each tag's tag-tree path code; constrained beam search keeps "
+              "to valid paths, mapped back to tags",
+              {"target": "paths", "beams": 8, "max_tags": 5,
+               "train": {"epochs": 30, "lr": 1e-3, "batch_size": 64, "patience": 4}}),
 )
 SCORE_TRAIN = {"epochs": 80, "lr": 1e-3, "patience": 10}
 SCORE_MODELS: tuple[ModelSpec, ...] = (

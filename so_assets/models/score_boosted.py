@@ -13,6 +13,7 @@ from so_assets.models.base import ScoreModel, Scores, TrainResult
 from so_assets.models.boosted import cuda_available
 from so_assets.models.data import Inputs, TrainingData
 from so_assets.models.features import tabular_features, tabular_names
+from so_assets.models.progress import xgboost_progress
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -46,7 +47,8 @@ class XGBoostRegressor(ScoreModel):
             learning_rate=p.get("learning_rate", 0.05), subsample=0.8, colsample_bytree=0.3,
             min_child_weight=p.get("min_child_weight", 5), max_bin=64, tree_method="hist",
             device="cuda" if cuda_available() else "cpu", early_stopping_rounds=30,
-            n_jobs=p.get("n_jobs", 0), random_state=p.get("seed", 0), **objective)
+            n_jobs=p.get("n_jobs", 0), random_state=p.get("seed", 0), **objective,
+            callbacks=[xgboost_progress(log, "xgboost score", p.get("n_estimators", 400))])
         self.model.fit(self._x(data.train), self.to_target(data.train.scores),
                        eval_set=[(self._x(data.validation),
                                   self.to_target(data.validation.scores))], verbose=False)

@@ -33,6 +33,10 @@ class TrainConfig:
     mixup_alpha: float = 0.0
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    accumulate: int = 1
+    """Minibatches whose gradients are summed before one optimiser step."""
+    bf16: bool = True
+    """Autocast to bfloat16 on CUDA (the CPU always runs float32)."""
 
 
 def seed_everything(seed: int) -> None:
@@ -61,30 +65,46 @@ def train_network(
     log = log or logging.getLogger(__name__)
     device = pick_device(config.device)
     model.to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
-                                  weight_decay=config.weight_decay)
+    groups = getattr(model, "parameter_groups", None)
+    optimizer = torch.optim.AdamW(groups(config.lr) if groups else model.parameters(),
+                                  lr=config.lr, weight_decay=config.weight_decay)
+    steps = config.epochs * max(-(-steps_per_epoch // config.accumulate), 1)
     if config.scheduler == "onecycle":
         scheduler: Any = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.lr, total_steps=config.epochs * max(steps_per_epoch, 1))
+            optimizer, max_lr=[g["lr"] for g in optimizer.param_groups], total_steps=steps)
     else:
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max",
                                                                factor=0.5, patience=2)
+    autocast = config.bf16 and device.type == "cuda"
+
+    def optimizer_step() -> None:
+        if config.clip_grad:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        if config.scheduler == "onecycle" and scheduler.last_epoch < steps:
+            scheduler.step()
+
+    log_steps = max(steps_per_epoch // 10, 1) if steps_per_epoch >= 200 else 0
     result = TrainResult(best_score=-float("inf"))
     best_state = copy.deepcopy(model.state_dict())
     started = time.monotonic()
     for epoch in range(1, config.epochs + 1):
         model.train()
         losses = []
-        for batch in train_batches():
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_of_batch(model, batch, device)
-            loss.backward()
-            if config.clip_grad:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
-            optimizer.step()
-            if config.scheduler == "onecycle":
-                scheduler.step()
+        step = 0
+        for step, batch in enumerate(train_batches(), start=1):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+                loss = loss_of_batch(model, batch, device)
+            (loss / config.accumulate).backward()
             losses.append(float(loss.detach()))
+            if step % config.accumulate == 0:
+                optimizer_step()
+            if log_steps and step % log_steps == 0:
+                _log_progress(log, epoch, config.epochs, step, steps_per_epoch,
+                              time.monotonic() - started)
+        if step % config.accumulate:  # the epoch's last, partial accumulation
+            optimizer_step()
         model.eval()
         with torch.inference_mode():
             score = float(validate(model, device))
@@ -110,6 +130,15 @@ def train_network(
     model.to("cpu").eval()
     result.seconds = time.monotonic() - started
     return result
+
+
+def _log_progress(log: logging.Logger, epoch: int, epochs: int, step: int, steps: int,
+                  elapsed: float) -> None:
+    """Within-epoch progress of a long epoch: batches done, rate, time left."""
+    done = (epoch - 1) * steps + step
+    rate = done / max(elapsed, 1e-9)
+    log.info("epoch %d/%d: batch %d/%d (%.1f batches/s, ~%.0fs left at most)", epoch, epochs,
+             step, steps, rate, (epochs * steps - done) / max(rate, 1e-9))
 
 
 def save_state_atomic(state: dict, path: Path) -> None:

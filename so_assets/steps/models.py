@@ -104,6 +104,7 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger) -> ReportResult:
     needs = set().union(*(spec.model.needs for spec in TAG_MODELS))
     data, test = assemble(stores, needs)
     buckets = frequency_buckets(data.train.clusters)
+    tag_buckets = frequency_buckets(data.train.tags)
     baseline = baseline_for(TagModel, data.labels)
     baseline.fit(data)
     models = [("most_frequent_baseline", baseline, {"train_seconds": 0.0, "peak_rss_mb": 0.0})]
@@ -123,7 +124,9 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger) -> ReportResult:
                            saved["train_seconds"], saved["peak_rss_mb"],
                            float("inf") if name == "most_frequent_baseline" else per_second)
         if tags is not None:
-            result.tag_metrics = multilabel_metrics(test.tags, scores.tags, tags)
+            result.tag_metrics = multilabel_metrics(test.tags, scores.tags, tags, tag_buckets)
+        if name != "most_frequent_baseline":
+            result.threshold_check = threshold_comparison(model, scores, test, saved)
         results.append(result)
         log.info("%s: test micro-F1 %.4f", name, result.metrics["micro_f1"])
     report = tag_report(results, test.clusters, len(data.train), data.labels.cluster_names,
@@ -132,6 +135,26 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger) -> ReportResult:
         *((r.name, "clusters", k, v) for r in results for k, v in r.metrics.items()),
         *((r.name, "tags", k, v) for r in results for k, v in r.tag_metrics.items())])
     return write_report(report, stores.reports_dir)
+
+
+def threshold_comparison(model, scores, test, saved: dict) -> dict[str, float]:
+    """Validation and test micro-F1 of the model's threshold rule, and test micro-F1 at the
+    single best validation threshold (what per-label tuning must not fall below)."""
+    from so_assets.models.thresholds import apply_thresholds, micro_f1
+
+    validation = saved.get("validation", {})
+    out = {}
+    for level, prefix in (("clusters", ""), ("tags", "tags_")):
+        level_scores = getattr(scores, level)
+        if level_scores is None:
+            continue
+        truth = getattr(test, level)
+        chosen = model.decide(scores)[0 if level == "clusters" else 1]
+        out[f"{level}_validation"] = validation.get(f"{prefix}micro_f1", float("nan"))
+        out[f"{level}_test"] = micro_f1(truth, chosen)
+        out[f"{level}_test_global"] = micro_f1(truth, apply_thresholds(
+            level_scores, model.global_thresholds[level]))
+    return out
 
 
 def score_evaluation_report(stores: Stores, log: logging.Logger) -> ReportResult:
