@@ -91,10 +91,11 @@ TAG_MODELS: tuple[ModelSpec, ...] = (
                "dense": {"network": "mlp", "loss": "bce", "train": {"epochs": 60, "lr": 1e-3}},
                "neighbours": {"k": 25, "power": 4.0}}),
     ModelSpec("embedding_bag", EmbeddingBagModel,
-              "nn.EmbeddingBag over hashed word and bigram ids (2^18 buckets), class-weighted "
+              "nn.EmbeddingBag over hashed word and bigram ids (2^17 buckets), class-weighted "
               "BCE, early stopping, gradient clipping",
-              {"buckets": 2**18, "dim": 128,
-               "train": {"epochs": 40, "lr": 5e-3, "batch_size": 64, "patience": 4}}),
+              {"buckets": 2**17, "dim": 64,
+               "train": {"epochs": 40, "lr": 2e-2, "batch_size": 128, "patience": 4,
+                         "weight_decay": 0.0}}),
     ModelSpec("recurrent", RecurrentModel,
               "BiLSTM over title words, BiGRU over body words (vocabulary of the training "
               "split), auxiliary title-only output weighted 0.3",

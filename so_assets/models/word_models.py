@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 class EmbeddingBagModel(ClusterTagModel):
     """The PyTorch reference's bag of n-grams: word and bigram ids hashed into a fixed number of
     buckets (memory does not grow with the corpus), averaged by ``nn.EmbeddingBag``, one
-    linear layer per output; class-weighted BCE, early stopping, gradient clipping."""
+    linear layer per output; class-weighted BCE, early stopping, gradient clipping. No weight
+    decay: it would shrink every rarely seen n-gram's row at every step."""
 
     family = "embedding_bag"
     score_batch_size = 4096
@@ -32,12 +33,12 @@ class EmbeddingBagModel(ClusterTagModel):
         from so_assets.models.networks import NgramBag
 
         p = self.params
-        return NgramBag(p.get("buckets", 2**18), p.get("dim", 128), self.labels.n_clusters,
+        return NgramBag(p.get("buckets", 2**17), p.get("dim", 64), self.labels.n_clusters,
                         self.labels.n_tags)
 
     def network_inputs(self, inputs: Inputs) -> list[np.ndarray]:
         return [hashed_ngrams(question_text(inputs.titles, inputs.bodies),
-                              self.params.get("buckets", 2**18),
+                              self.params.get("buckets", 2**17),
                               self.params.get("max_ngrams", 600))]
 
 
