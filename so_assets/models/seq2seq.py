@@ -27,7 +27,7 @@ from so_assets.models.data import Inputs, TrainingData
 from so_assets.models.finetuned import tokenize_pairs
 from so_assets.models.tag_codec import TagCodec
 from so_assets.models.torch_model import TorchModel, minibatches
-from so_assets.storage.embedding_store import TOKEN_FIELDS
+from so_assets.storage.embedding_kinds import TOKEN_FIELDS
 
 if TYPE_CHECKING:
     import torch

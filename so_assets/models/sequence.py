@@ -9,7 +9,7 @@ import numpy as np
 from so_assets.models.base import Need, Scores, TagModel
 from so_assets.models.data import Inputs, TrainingData
 from so_assets.models.torch_model import TorchModel, make_loss
-from so_assets.storage.embedding_store import TOKEN_FIELDS
+from so_assets.storage.embedding_kinds import TOKEN_FIELDS
 
 if TYPE_CHECKING:
     import torch

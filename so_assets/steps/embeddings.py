@@ -15,12 +15,12 @@ import numpy as np
 
 from so_assets.embedding.config import BODY_SEGMENTS, TITLE_SEGMENTS, EncoderConfig
 from so_assets.steps.results import ReportResult, param, write_report
-from so_assets.storage.embedding_store import TOKENS, VECTORS, EmbeddingStore
+from so_assets.storage.embedding_kinds import TOKENS, VECTORS
 from so_assets.storage.stores import Stores
-from so_assets.storage.tag_vector_store import TagVectors
 
 if TYPE_CHECKING:
     from so_assets.embedding.encoder import TextEncoder
+    from so_assets.storage.embedding_store import EmbeddingStore
 
 
 @dataclass(frozen=True)
@@ -214,6 +214,8 @@ def embed_tags(stores: Stores, encoder_config: EncoderConfig, log: logging.Logge
         encoder.log = log
         encoded = encoder.encode(new, is_query=False, max_length=32, label="tags").vectors
         vectors = encoded if not stored.tags else np.vstack([stored.vectors, encoded])
+        from so_assets.storage.tag_vector_store import TagVectors
+
         stored = TagVectors([*stored.tags, *new], vectors.astype(np.float32))
         stores.tag_vectors.write(stored, encoder.slug)
     return TagEmbeddingsResult(stores.encoder_slug, len(stored.tags), len(new),

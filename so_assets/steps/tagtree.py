@@ -12,7 +12,7 @@ import numpy as np
 
 from so_assets.evaluation.report import Table
 from so_assets.steps.results import ReportResult, param, write_report
-from so_assets.storage.embedding_store import VECTORS
+from so_assets.storage.embedding_kinds import VECTORS
 from so_assets.storage.stores import Stores
 from so_assets.storage.tag_tables import (
     TreeNodeRow,

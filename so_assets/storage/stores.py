@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from so_assets.storage.embedding_store import EmbeddingStore
 from so_assets.storage.question_store import QuestionStore
-from so_assets.storage.tag_vector_store import TagVectorStore
+
+if TYPE_CHECKING:  # h5py loads only when a step opens the HDF5 files
+    from so_assets.storage.embedding_store import EmbeddingStore
+    from so_assets.storage.tag_vector_store import TagVectorStore
 
 
 @dataclass(frozen=True)
@@ -34,10 +37,14 @@ class Stores:
 
     @cached_property
     def embeddings(self) -> EmbeddingStore:
+        from so_assets.storage.embedding_store import EmbeddingStore
+
         return EmbeddingStore(self.embeddings_root, self._slug())
 
     @cached_property
     def tag_vectors(self) -> TagVectorStore:
+        from so_assets.storage.tag_vector_store import TagVectorStore
+
         return TagVectorStore(self.embeddings_root / self._slug() / "tags.h5")
 
     @property

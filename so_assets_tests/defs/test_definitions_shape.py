@@ -57,3 +57,16 @@ def test_imports_point_down():
     for path in (PACKAGE / "evaluation").rglob("*.py"):
         ours = {m for m in imported_modules(path) if m.startswith("so_assets")}
         assert all(m.startswith("so_assets.evaluation") for m in ours), path
+
+
+def test_loading_the_code_location_imports_no_heavy_library():
+    """torch, transformers, scikit-learn, xgboost and h5py load inside the steps only."""
+    import subprocess
+    import sys
+
+    heavy = ["torch", "transformers", "sklearn", "xgboost", "h5py"]
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, so_assets.definitions; "
+         f"print([m for m in {heavy!r} if m in sys.modules])"],
+        capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
