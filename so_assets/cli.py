@@ -58,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluate.add_argument("--site", default=None, help="site name (default: the file's stem)")
     evaluate.add_argument("--min-tag-count", type=int)
     evaluate.add_argument("--clusters", type=int)
+    evaluate.add_argument("--models", help="comma-separated tag and score model names to "
+                          "train (default: every registered model)")
 
     commands.add_parser(
         "recover-runs",
@@ -157,7 +159,8 @@ def _evaluate(args: argparse.Namespace) -> None:
         raise SystemExit(str(exc)) from None
     try:
         run = evaluate_dataset(source, args.out, dataset=str(args.dataset),
-                               min_tag_count=args.min_tag_count, n_clusters=args.clusters)
+                               min_tag_count=args.min_tag_count, n_clusters=args.clusters,
+                               model_names=args.models.split(",") if args.models else None)
     except (ValueError, FileNotFoundError) as exc:
         raise SystemExit(f"so-assets evaluate: {exc}") from None
     for name in ("tag_evaluation", "score_evaluation"):

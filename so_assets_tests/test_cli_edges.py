@@ -61,3 +61,9 @@ def test_a_long_body_comes_from_a_file_or_standard_input(tmp_path, monkeypatch):
     assert _read_body(args) == "<p>a long body ✓</p>\ufffd"
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"<p>from stdin</p>")))
     assert _read_body(argparse.Namespace(body="", body_file=Path("-"))) == "<p>from stdin</p>"
+
+
+def test_evaluate_refuses_an_unknown_model_name_before_reading_the_file(tmp_path):
+    with pytest.raises(SystemExit, match=r"no model named nonesuch; registered: .*tfidf_linear"):
+        main(["evaluate", "--dataset", str(tmp_path / "absent.csv"), "--format", "plain_csv",
+              "--out", str(tmp_path / "out"), "--models", "tfidf_linear,nonesuch"])

@@ -69,3 +69,20 @@ def test_every_tag_model_predicts_through_the_command(evaluated, name, capsys):
                  "Reading a CSV file with pandas", "--body", "<p>read_csv fails</p>"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"model: {name}") and "clusters" in out and "tags" in out
+
+
+def test_evaluate_trains_only_the_models_named(tmp_path):
+    """``--models``: those tag and score models (and the score task's mean baseline), their
+    checks, and reports that list exactly them."""
+    sample = tmp_path / "sample"
+    generate_sample(sample, n_questions=300, n_days=3, start_day=date(2024, 5, 1), seed=5)
+    out = tmp_path / "evaluation"
+    assert main(["evaluate", "--dataset", str(sample), "--out", str(out),
+                 "--models", "tfidf_linear,tabular_ridge"]) == 0
+    summary = json.loads((out / "evaluation_summary.json").read_text())
+    assert set(summary["checks"]) >= {"tag_model_tfidf_linear:beats_most_frequent_baseline",
+                                      "score_model_tabular_ridge:beats_mean_baseline"}
+    assert {p.name for p in (out / "models").iterdir()} == {
+        "tag_model_tfidf_linear", "score_model_tabular_ridge", "score_model_mean_baseline"}
+    report = (out / "reports" / "score_evaluation" / "score_evaluation_report.md").read_text()
+    assert "| tabular\\_ridge |" in report and "| xgboost |" not in report

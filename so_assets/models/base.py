@@ -152,10 +152,15 @@ class TagModel(Model):
         """The best single threshold on validation, kept to show what the chosen rule gains
         or loses against it on test."""
 
+    def held_out_scores(self, split: SplitData) -> Scores:
+        """Scores of a labelled split as for questions the model never learned from: those
+        of :meth:`predict_scores`, unless the model fitted something on this very split."""
+        return self.predict_scores(split)
+
     def calibrate(self, validation: SplitData) -> None:
         from so_assets.models.thresholds import best_global_threshold
 
-        scores = self.predict_scores(validation)
+        scores = self.held_out_scores(validation)
         self.cluster_thresholds, self.threshold_rule = choose_thresholds(
             validation.clusters, scores.clusters)
         self.global_thresholds["clusters"] = best_global_threshold(validation.clusters,
@@ -182,7 +187,7 @@ class TagModel(Model):
     def evaluate(self, split: SplitData, scores: Scores | None = None) -> dict[str, float]:
         from so_assets.evaluation.tag_metrics import multilabel_metrics
 
-        scores = scores or self.predict_scores(split)
+        scores = scores or self.held_out_scores(split)
         clusters, tags = self.decide(scores)
         metrics = multilabel_metrics(split.clusters, scores.clusters, clusters)
         if tags is not None:

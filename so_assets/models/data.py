@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 
@@ -58,16 +58,7 @@ class Inputs:
     def __len__(self) -> int:
         return len(self.titles)
 
-
-@dataclass(kw_only=True)
-class SplitData(Inputs):
-    """One labelled split: inputs plus cluster and kept-tag indicator matrices and scores."""
-
-    clusters: np.ndarray  # [n, k] {0, 1} float32 (the tag models' target)
-    tags: np.ndarray  # [n, t] {0, 1} float32
-    scores: np.ndarray | None = None  # [n] the question scores, when the source has them
-
-    def subset(self, rows: np.ndarray) -> SplitData:
+    def subset(self, rows: np.ndarray) -> Self:
         """The questions at ``rows`` (indexes or a boolean mask), every field alike."""
         index = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
 
@@ -80,7 +71,16 @@ class SplitData(Inputs):
                 return [value[i] for i in index]
             return value[index]
 
-        return SplitData(**{f.name: pick(getattr(self, f.name)) for f in fields(self)})
+        return type(self)(**{f.name: pick(getattr(self, f.name)) for f in fields(self)})
+
+
+@dataclass(kw_only=True)
+class SplitData(Inputs):
+    """One labelled split: inputs plus cluster and kept-tag indicator matrices and scores."""
+
+    clusters: np.ndarray  # [n, k] {0, 1} float32 (the tag models' target)
+    tags: np.ndarray  # [n, t] {0, 1} float32
+    scores: np.ndarray | None = None  # [n] the question scores, when the source has them
 
     def majority_cluster(self) -> np.ndarray:
         """The seed's single-label target: the cluster most of the question's tags fall in

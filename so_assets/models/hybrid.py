@@ -1,12 +1,14 @@
-"""Sparse and dense together: late fusion of the TF-IDF model, the dense MLP and
-nearest-neighbour votes, for clusters and for kept tags.
+"""Sparse and dense together: the TF-IDF model, the dense MLP and nearest-neighbour votes,
+stacked by a second stage that also knows which tags the question names, for clusters and
+for kept tags.
 
 On real Stack Exchange text the TF-IDF baseline beat every dense architecture: tags are often
 named literally in the text, and a general-purpose sentence vector (384 numbers for a whole
 body) keeps the topic but drops those exact words. The dense side, in turn, knows synonyms and
-context the sparse one misses. This model trains all three on the same split and mixes their
-probabilities with weights chosen on validation (a grid over the simplex): clusters from
-sparse, MLP and neighbours, kept tags from sparse and neighbours (the MLP scores clusters only).
+context the sparse one misses. This model trains all three on the training split; a
+logistic regression over (question, label) pairs, fitted on validation
+(:mod:`so_assets.models.stacking`), turns their scores, the label's rank and prior, and whether
+the question names the tag (:mod:`so_assets.models.literal`) into one probability.
 """
 
 from __future__ import annotations
@@ -17,40 +19,22 @@ from pathlib import Path
 import numpy as np
 
 from so_assets.models.base import Scores, TagModel, Target, TrainResult
-from so_assets.models.data import Inputs, TrainingData
+from so_assets.models.data import Inputs, SplitData, TrainingData
 from so_assets.models.dense import TorchDense
 from so_assets.models.linear import TfidfLinear
+from so_assets.models.literal import named_tags
 from so_assets.models.neighbours import KnnVotes
+from so_assets.models.stacking import (
+    CLUSTER_FEATURES,
+    TAG_FEATURES,
+    FirstStage,
+    PairStacker,
+    cluster_features,
+    cross_fitted,
+    tag_features,
+)
 
-STEP = 0.1
-
-
-def simplex(parts: int) -> list[tuple[float, ...]]:
-    """Every weighting of ``parts`` sources in steps of 0.1 that sums to 1."""
-    steps = round(1 / STEP)
-
-    def compositions(n: int, total: int) -> list[tuple[int, ...]]:
-        if n == 1:
-            return [(total,)]
-        return [(i, *rest) for i in range(total + 1) for rest in compositions(n - 1, total - i)]
-
-    return [tuple(round(c * STEP, 2) for c in combo) for combo in compositions(parts, steps)]
-
-
-def best_mix(truth: np.ndarray, sources: list[np.ndarray]) -> tuple[tuple[float, ...], float]:
-    """The simplex weighting of ``sources`` with the best validation micro-F1 (at its best
-    global threshold); ties go to the most even weighting."""
-    from so_assets.models.thresholds import best_global_threshold
-
-    scored = [(best_global_threshold(truth, sum(w * s for w, s in zip(weights, sources,
-                                                                       strict=True)))[1],
-               -float(np.std(weights)), weights) for weights in simplex(len(sources))]
-    f1, _, weights = max(scored)
-    return weights, f1
-
-
-def mixed(weights: tuple[float, ...], sources: list[np.ndarray]) -> np.ndarray:
-    return sum(w * s for w, s in zip(weights, sources, strict=True)).astype(np.float32)
+CHUNK = 2048  # questions scored at a time: the pair features are CHUNK x labels x features
 
 
 class HybridFusion(TagModel):
@@ -66,37 +50,69 @@ class HybridFusion(TagModel):
     def fit(self, data: TrainingData, *, checkpoint: Path | None = None,
             log: logging.Logger | None = None) -> TrainResult:
         self.sparse, self.dense, self.neighbours = self._parts()
-        self.sparse.fit(data)
+        self.sparse.fit(data, log=log)
         self.neighbours.fit(data)
         result = self.dense.fit(data, checkpoint=checkpoint, log=log)
-        sparse, votes = (self.sparse.predict_scores(data.validation),
-                         self.neighbours.predict_scores(data.validation))
-        dense = self.dense.predict_scores(data.validation).clusters
-        self.cluster_weights, cluster_f1 = best_mix(data.validation.clusters,
-                                                    [sparse.clusters, dense, votes.clusters])
-        self.tag_weights, tag_f1 = best_mix(data.validation.tags, [sparse.tags, votes.tags])
+        self.membership = np.eye(self.labels.n_clusters, dtype=np.float32)[
+            self.labels.tag_cluster]
+        self.log_prior = {"clusters": np.log(data.train.clusters.mean(0) + 1e-4),
+                          "tags": np.log(data.train.tags.mean(0) + 1e-4)}
+        first = self._first_stage(data.validation)
+        self.tag_stacker, tag_scores = cross_fitted(
+            tag_features(first, self.membership, self.log_prior["tags"]), data.validation.tags)
+        self.cluster_stacker, cluster_scores = cross_fitted(
+            cluster_features(first, tag_scores, self.membership, self.log_prior["clusters"]),
+            data.validation.clusters)
+        self.held_out = (data.validation.question_ids, Scores(clusters=cluster_scores,
+                                                              tags=tag_scores))
         if log:
-            log.info("hybrid: clusters = %s x (sparse, MLP, neighbours) (validation micro-F1 "
-                     "%.4f); tags = %s x (sparse, neighbours) (%.4f)", self.cluster_weights,
-                     cluster_f1, self.tag_weights, tag_f1)
+            log.info("hybrid: stackers fitted on %d validation questions; cluster weights %s; "
+                     "tag weights %s", len(data.validation),
+                     self.cluster_stacker.to_json(CLUSTER_FEATURES)["coef"],
+                     self.tag_stacker.to_json(TAG_FEATURES)["coef"])
         return result
 
-    def predict_scores(self, inputs: Inputs) -> Scores:
+    def _first_stage(self, inputs: Inputs) -> FirstStage:
         sparse = self.sparse.predict_scores(inputs)
         votes = self.neighbours.predict_scores(inputs)
-        dense = self.dense.predict_scores(inputs).clusters
-        return Scores(clusters=mixed(self.cluster_weights, [sparse.clusters, dense,
-                                                            votes.clusters]),
-                      tags=mixed(self.tag_weights, [sparse.tags, votes.tags]))
+        return FirstStage(sparse.clusters, sparse.tags, votes.clusters, votes.tags,
+                          self.dense.predict_scores(inputs).clusters,
+                          named_tags(inputs.titles, self.labels.tags),
+                          named_tags(inputs.bodies, self.labels.tags))
+
+    def predict_scores(self, inputs: Inputs) -> Scores:
+        clusters = np.zeros((len(inputs), self.labels.n_clusters), np.float32)
+        tags = np.zeros((len(inputs), self.labels.n_tags), np.float32)
+        for lo in range(0, len(inputs), CHUNK):
+            rows = slice(lo, min(lo + CHUNK, len(inputs)))
+            first = self._first_stage(inputs.subset(np.arange(rows.start, rows.stop)))
+            tags[rows] = self.tag_stacker.scores(
+                tag_features(first, self.membership, self.log_prior["tags"]))
+            clusters[rows] = self.cluster_stacker.scores(cluster_features(
+                first, tags[rows], self.membership, self.log_prior["clusters"]))
+        return Scores(clusters=clusters, tags=tags)
+
+    def held_out_scores(self, split: SplitData) -> Scores:
+        """The validation questions the stackers were fitted on get their cross-fitted
+        scores; any other split, :meth:`predict_scores`."""
+        ids, scores = getattr(self, "held_out", (None, None))
+        if ids is not None and np.array_equal(ids, split.question_ids):
+            return scores
+        return self.predict_scores(split)
 
     def saved_meta(self) -> dict:
-        return {**super().saved_meta(), "cluster_weights": self.cluster_weights,
-                "tag_weights": self.tag_weights}
+        return {**super().saved_meta(),
+                "cluster_stacker": self.cluster_stacker.to_json(CLUSTER_FEATURES),
+                "tag_stacker": self.tag_stacker.to_json(TAG_FEATURES),
+                "log_prior": {k: v.tolist() for k, v in self.log_prior.items()}}
 
     def restore_meta(self, directory: Path, meta: dict) -> None:
         super().restore_meta(directory, meta)
-        self.cluster_weights = tuple(meta["cluster_weights"])
-        self.tag_weights = tuple(meta["tag_weights"])
+        self.cluster_stacker = PairStacker.from_json(meta["cluster_stacker"])
+        self.tag_stacker = PairStacker.from_json(meta["tag_stacker"])
+        self.log_prior = {k: np.array(v, np.float32) for k, v in meta["log_prior"].items()}
+        self.membership = np.eye(self.labels.n_clusters, dtype=np.float32)[
+            self.labels.tag_cluster]
 
     def save_state(self, directory: Path) -> None:
         for name, part in (("sparse", self.sparse), ("dense", self.dense),

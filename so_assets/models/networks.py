@@ -243,10 +243,35 @@ class EncoderClassifier(nn.Module):
         pool = last_token_pool if self.pooling == "last_token" else mean_pool
         return self.heads(self.dropout(pool(states, mask.bool()).float()))
 
+    def train_top_layers(self, count: int | None) -> None:
+        """Freeze the embeddings and every transformer layer but the top ``count`` (None:
+        train them all). Frozen lower layers build no autograd graph, so an epoch costs
+        their forward pass only."""
+        if count is None:
+            return
+        layers = transformer_layers(self.encoder)
+        for parameter in self.encoder.parameters():
+            parameter.requires_grad_(False)
+        for layer in layers[len(layers) - count:] if count > 0 else []:
+            for parameter in layer.parameters():
+                parameter.requires_grad_(True)
+
     def parameter_groups(self, lr: float) -> list[dict]:
-        """The pretrained layers at ``lr``, the new heads ``head_lr_scale`` times faster."""
-        return [{"params": self.encoder.parameters(), "lr": lr},
+        """The trainable pretrained layers at ``lr``, the new heads ``head_lr_scale`` times
+        faster."""
+        return [{"params": [p for p in self.encoder.parameters() if p.requires_grad],
+                 "lr": lr},
                 {"params": self.heads.parameters(), "lr": lr * self.head_lr_scale}]
+
+
+def transformer_layers(encoder: nn.Module) -> nn.ModuleList:
+    """The stack of transformer blocks of a Hugging Face encoder (BERT's ``encoder.layer``,
+    Qwen's ``layers``): the module list as long as the configured number of layers."""
+    count = encoder.config.num_hidden_layers
+    for module in encoder.modules():
+        if isinstance(module, nn.ModuleList) and len(module) == count:
+            return module
+    raise ValueError(f"{type(encoder).__name__}: no list of {count} transformer layers found")
 
 
 class SegmentSeq2Seq(nn.Module):

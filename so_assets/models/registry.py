@@ -19,7 +19,7 @@ from so_assets.models.hybrid import HybridFusion
 from so_assets.models.linear import TfidfLinear
 from so_assets.models.neighbours import KnnVotes
 from so_assets.models.score_boosted import XGBoostRegressor
-from so_assets.models.score_linear import TfidfSvdRidge
+from so_assets.models.score_linear import TabularRidge, TfidfSvdRidge
 from so_assets.models.score_torch import TorchRegressor
 from so_assets.models.seq2seq import Seq2SeqTagger
 from so_assets.models.sequence import SequenceModel
@@ -28,7 +28,7 @@ from so_assets.models.word_models import EmbeddingBagModel, RecurrentModel
 FAMILIES: dict[str, type[Model]] = {cls.family: cls for cls in (
     TfidfLinear, XGBoostMulticlass, DualEncoderModel, TorchDense, SequenceModel, Hierarchical,
     HybridFusion, MostFrequentBaseline, MeanBaseline, TfidfSvdRidge, TorchRegressor,
-    XGBoostRegressor, KnnVotes, EmbeddingBagModel, RecurrentModel, FinetunedEncoder,
+    XGBoostRegressor, TabularRidge, KnnVotes, EmbeddingBagModel, RecurrentModel, FinetunedEncoder,
     Seq2SeqTagger)}
 
 
@@ -85,8 +85,9 @@ TAG_MODELS: tuple[ModelSpec, ...] = (
               "the tags of the 25 nearest training questions (cosine of the vectors), votes "
               "weighted by similarity^4", {"k": 25, "power": 4.0}),
     ModelSpec("hybrid", HybridFusion,
-              "sparse + dense: TF-IDF, MLP and nearest-neighbour probabilities mixed with "
-              "weights chosen on validation, for clusters and for kept tags",
+              "sparse + dense: TF-IDF, MLP and nearest-neighbour scores, the tags the "
+              "question names, label rank and prior, stacked by a logistic regression over "
+              "(question, label) pairs fitted on validation (cross-fitted), tags then clusters",
               {"sparse": {"C": 4.0},
                "dense": {"network": "mlp", "loss": "bce", "train": {"epochs": 60, "lr": 1e-3}},
                "neighbours": {"k": 25, "power": 4.0}}),
@@ -102,8 +103,8 @@ TAG_MODELS: tuple[ModelSpec, ...] = (
               {"aux_weight": 0.3, "vocabulary": 30_000,
                "train": {"epochs": 25, "lr": 2e-3, "batch_size": 64, "patience": 4}}),
     ModelSpec("finetuned_encoder", FinetunedEncoder,
-              "the default encoder fine-tuned end to end with cluster and tag heads "
-              "(128 tokens, 2 epochs on the CPU)", {"max_length": 128}),
+              "the default encoder fine-tuned with cluster and tag heads (on the CPU: 64 "
+              "tokens, top 2 layers, 2 epochs; with CUDA: 256 tokens, every layer)"),
     ModelSpec("seq2seq_tags", Seq2SeqTagger,
               "T5 decoder (trained here) over the stored segments writes the kept tags, beam "
               "search over valid tags",
@@ -122,6 +123,9 @@ SCORE_MODELS: tuple[ModelSpec, ...] = (
     ModelSpec("tfidf_svd_ridge", TfidfSvdRidge,
               "TF-IDF of title and body, truncated SVD (256), posting-time features, ridge",
               {"components": 256, "alpha": 10.0}),
+    ModelSpec("tabular_ridge", TabularRidge,
+              "ridge on the posting-time features alone (no text vectors), penalty chosen by "
+              "cross-validation"),
     ModelSpec("title_mlp", TorchRegressor,
               "MLP on the title vector and the posting-time features, early stopping",
               {"network": "mlp", "streams": ["title"], "train": SCORE_TRAIN}),

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 from so_assets.embedding.config import EncoderConfig
 from so_assets.evaluation.report import Report
-from so_assets.models.registry import SCORE_MODELS, TAG_MODELS, is_baseline
+from so_assets.models.registry import SCORE_MODELS, TAG_MODELS, ModelSpec, is_baseline
 from so_assets.stackexchange.sources import DatasetSummary, Source
 from so_assets.steps import embeddings, exploration, ingestion, models, tagtree
 from so_assets.steps.results import CheckOutcome
@@ -77,12 +78,30 @@ class EvaluationRun:
                 "reports": self.report_paths, "notes": self.notes}
 
 
+def chosen_models(names: Collection[str] | None
+                  ) -> tuple[tuple[ModelSpec, ...], tuple[ModelSpec, ...]]:
+    """The tag and score models to train: every registered one, or those ``names`` gives
+    (the score task's mean baseline always, as the score report compares against it); an
+    unknown name is an error listing the registered ones."""
+    if not names:
+        return TAG_MODELS, SCORE_MODELS
+    known = {spec.name for spec in TAG_MODELS + SCORE_MODELS}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ValueError(f"no model named {', '.join(unknown)}; registered: {sorted(known)}")
+    return (tuple(s for s in TAG_MODELS if s.name in names),
+            tuple(s for s in SCORE_MODELS if s.name in names or is_baseline(s)))
+
+
 def evaluate_dataset(source: Source, out_dir: Path, *, dataset: str = "",
                      encoder_config: EncoderConfig | None = None,
                      min_tag_count: int | None = None, n_clusters: int | None = None,
+                     model_names: Collection[str] | None = None,
                      log: logging.Logger | None = None) -> EvaluationRun:
-    """Import, embed, build the tree and labels, train every model and write the reports."""
+    """Import, embed, build the tree and labels, train every model (or only those named in
+    ``model_names``) and write the reports."""
     log = log or logging.getLogger(__name__)
+    tag_specs, score_specs = chosen_models(model_names)
     started = time.monotonic()
     encoder_config = encoder_config or EncoderConfig()
     settings = plan(source.summarize(), min_tag_count, n_clusters)
@@ -116,18 +135,19 @@ def evaluate_dataset(source: Source, out_dir: Path, *, dataset: str = "",
     tagtree.label_questions(stores, log)
     keep(tagtree.tag_clustering_report(stores))
     models.assign_dataset_splits(stores, models.SplitParams())
-    for spec in TAG_MODELS:
+    for spec in tag_specs:
         models.train_model(stores, spec, encoder_config, log)
         check(f"{spec.asset_name}:beats_most_frequent_baseline",
               models.beats_baseline(stores, spec))
-    keep(models.tag_evaluation_report(stores, log))
+    if tag_specs:
+        keep(models.tag_evaluation_report(stores, log, tag_specs))
     if source.has_scores:
-        for spec in SCORE_MODELS:
+        for spec in score_specs:
             models.train_model(stores, spec, encoder_config, log)
             if not is_baseline(spec):
                 check(f"{spec.asset_name}:beats_mean_baseline",
                       models.beats_baseline(stores, spec))
-        keep(models.score_evaluation_report(stores, log))
+        keep(models.score_evaluation_report(stores, log, score_specs))
     else:
         run.notes.append(f"{source.kind} files carry no question scores: the score models "
                          "were not trained and there is no score report.")

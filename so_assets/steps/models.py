@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,9 +91,11 @@ def beats_baseline(stores: Stores, spec: ModelSpec) -> CheckOutcome:
         f"validation_{metric}": ours, f"{metrics['baseline']}_{metric}": baseline})
 
 
-def tag_evaluation_report(stores: Stores, log: logging.Logger) -> ReportResult:
-    """Every tag model on the same test split: F1 variants, precision/recall, Hamming loss,
-    P@k, R@5, nDCG@5, recall by frequency bucket, per-label table, confusion matrix, cost."""
+def tag_evaluation_report(stores: Stores, log: logging.Logger,
+                          specs: Sequence[ModelSpec] = TAG_MODELS) -> ReportResult:
+    """Every tag model of ``specs`` on the same test split: F1 variants, precision/recall,
+    Hamming loss, P@k, R@5, nDCG@5, recall by frequency bucket, per-label table, confusion
+    matrix, cost."""
     from so_assets.evaluation.tag_metrics import frequency_buckets, multilabel_metrics
     from so_assets.evaluation.tag_report import ModelResult as Evaluated
     from so_assets.evaluation.tag_report import tag_report
@@ -101,14 +104,14 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger) -> ReportResult:
     from so_assets.models.registry import baseline_for, load_model
     from so_assets.storage.model_metrics import write_tag_model_metrics
 
-    needs = set().union(*(spec.model.needs for spec in TAG_MODELS))
+    needs = set().union(*(spec.model.needs for spec in specs))
     data, test = assemble(stores, needs)
     buckets = frequency_buckets(data.train.clusters)
     tag_buckets = frequency_buckets(data.train.tags)
     baseline = baseline_for(TagModel, data.labels)
     baseline.fit(data)
     models = [("most_frequent_baseline", baseline, {"train_seconds": 0.0, "peak_rss_mb": 0.0})]
-    for spec in TAG_MODELS:
+    for spec in specs:
         folder = current_dir(stores.models_dir, spec.asset_name)
         models.append((spec.name, load_model(folder), read_metrics(stores.models_dir,
                                                                     spec.asset_name)))
@@ -157,20 +160,22 @@ def threshold_comparison(model, scores, test, saved: dict) -> dict[str, float]:
     return out
 
 
-def score_evaluation_report(stores: Stores, log: logging.Logger) -> ReportResult:
-    """Every score model on the same test split: RMSE, MAE, R², Spearman on the raw and the
-    log scale, errors by score bucket and by age bucket, plots, feature importance."""
+def score_evaluation_report(stores: Stores, log: logging.Logger,
+                            specs: Sequence[ModelSpec] = SCORE_MODELS) -> ReportResult:
+    """Every score model of ``specs`` on the same test split: RMSE, MAE, R², Spearman on the
+    raw and the log scale, errors by score bucket and by age bucket, plots, feature
+    importance."""
     from so_assets.evaluation.score_report import ScoreResult, score_report
     from so_assets.models.assemble import assemble
     from so_assets.models.base import ScoreModel
     from so_assets.models.registry import load_model
     from so_assets.storage.model_metrics import write_score_model_metrics
 
-    needs = set().union(*(spec.model.needs for spec in SCORE_MODELS))
+    needs = set().union(*(spec.model.needs for spec in specs))
     data, test = assemble(stores, needs)
     test = ScoreModel.scored(test)
     results = []
-    for spec in SCORE_MODELS:
+    for spec in specs:
         model = load_model(current_dir(stores.models_dir, spec.asset_name))
         saved = read_metrics(stores.models_dir, spec.asset_name)
         scores = model.predict_scores(test)

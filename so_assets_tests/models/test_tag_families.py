@@ -128,7 +128,7 @@ def test_finetuned_encoder_trains_end_to_end_on_a_tiny_random_bert(data, tiny_mo
     accumulation) on a random BERT: it learns the words from scratch."""
     training, test = data
     spec = short("finetuned_encoder", encoder=tiny_models["bert"], max_length=48,
-                 head_lr_scale=5.0,
+                 head_lr_scale=5.0, trainable_layers=None,
                  train={"epochs": 12, "lr": 3e-3, "batch_size": 16, "accumulate": 2,
                         "patience": 4, "scheduler": "plateau"})
     trained = train_and_publish(spec, training, tmp_path)
@@ -172,14 +172,73 @@ def test_one_token_tags_are_never_written_twice():
     assert codec.allowed([4]) == [2, 3, codec.eos]
 
 
-def test_the_hybrid_searches_every_weighting_and_finds_the_informative_source():
-    from so_assets.models.hybrid import best_mix, simplex
+def test_a_tag_is_named_by_its_words_in_a_row_not_by_a_longer_word():
+    from so_assets.models.literal import named_tags
 
-    weightings = simplex(3)
-    assert len(weightings) == 66 and (1.0, 0.0, 0.0) in weightings
-    assert all(abs(sum(w) - 1) < 1e-9 for w in weightings)
+    tags = ["machine-learning", "arduino", "c++", ".net", "carbon", "node.js", "python-3.x"]
+    named = named_tags(["Machine learning on two Arduinos", "C++ or .NET?",
+                        "carbonation of node.js", "machine, learning", ""], tags)
+    assert [[t for t, hit in zip(tags, row, strict=True) if hit] for row in named] == [
+        ["machine-learning", "arduino"], ["c++", ".net"], ["node.js"],
+        ["machine-learning"], []]
+
+
+def test_the_stacker_learns_one_rule_for_every_label_and_scores_held_out_questions():
+    """A feature that marks the true labels, shared by all labels: the stacker learns it from
+    some questions and applies it to questions (and labels) it never saw; the cross-fitted
+    validation scores come from stackers that did not see the question."""
+    from so_assets.models.stacking import PairStacker, cross_fitted
+
     rng = np.random.default_rng(0)
-    truth = (rng.random((200, 4)) < 0.3).astype(np.float32)
-    noise = [rng.random((200, 4)).astype(np.float32) for _ in range(2)]
-    weights, f1 = best_mix(truth, [noise[0], truth * 0.9 + 0.05, noise[1]])
-    assert weights[1] > max(weights[0], weights[2]) and f1 > 0.85
+    truth = (rng.random((300, 8)) < 0.2).astype(np.float32)
+    informative = truth + rng.normal(scale=0.3, size=truth.shape)
+    features = np.stack([informative, rng.normal(size=truth.shape)], -1).astype(np.float32)
+    stacker, held_out = cross_fitted(features, truth)
+    assert abs(stacker.coef[0]) > 5 * abs(stacker.coef[1])
+    auc_like = held_out[truth > 0].mean() - held_out[truth == 0].mean()
+    assert auc_like > 0.5
+    saved = PairStacker.from_json(stacker.to_json(["informative", "noise"]))
+    np.testing.assert_allclose(saved.scores(features), stacker.scores(features), atol=1e-6)
+
+
+def test_the_hybrid_thresholds_come_from_cross_fitted_validation_scores(data, tmp_path):
+    """The stackers are fitted on validation, so validation is scored out of fold (the
+    in-sample scores would flatter it), and the saved model scores new questions alone."""
+    training, test = data
+    trained = train_and_publish(short("hybrid", **CASES["hybrid"]), training, tmp_path)
+    model = trained.model
+    held_out = model.held_out_scores(training.validation)
+    assert not np.allclose(held_out.tags, model.predict_scores(training.validation).tags)
+    np.testing.assert_allclose(model.held_out_scores(test).tags,
+                               model.predict_scores(test).tags)
+    tfidf = train_and_publish(short("tfidf_linear"), training, tmp_path).model
+    assert (model.evaluate(test)["tags_micro_f1"]
+            >= tfidf.evaluate(test)["tags_micro_f1"] - 0.02)
+
+
+@pytest.mark.parametrize("kind", ["bert", "qwen3"])
+def test_fine_tuning_on_the_cpu_trains_only_the_top_layers(kind):
+    """The CPU default: embeddings and lower layers frozen (no gradient, not in the optimiser),
+    the top layers and the heads trained; BERT's and Qwen3's layer stacks are both found."""
+    from transformers import BertConfig, BertModel, Qwen3Config, Qwen3Model
+
+    from so_assets.models.networks import EncoderClassifier, transformer_layers
+
+    small = {"hidden_size": 32, "num_hidden_layers": 3, "num_attention_heads": 2,
+             "intermediate_size": 64, "vocab_size": 100}
+    encoder = (BertModel(BertConfig(**small)) if kind == "bert" else
+               Qwen3Model(Qwen3Config(**small, num_key_value_heads=1, head_dim=16)))
+    network = EncoderClassifier(encoder, n_clusters=3, n_tags=5)
+    network.train_top_layers(1)
+    layers = transformer_layers(encoder)
+    trained = {id(p) for p in layers[-1].parameters()}
+    assert all(p.requires_grad == (id(p) in trained) for p in encoder.parameters())
+    groups = network.parameter_groups(1e-4)
+    assert {id(p) for p in groups[0]["params"]} == trained
+    assert all(p.requires_grad for p in network.heads.parameters())
+    import torch
+
+    ids = torch.randint(0, 100, (2, 6))
+    network(ids, torch.ones_like(ids))[1].sum().backward()
+    assert layers[0].parameters().__next__().grad is None
+    assert layers[-1].parameters().__next__().grad is not None

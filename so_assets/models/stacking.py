@@ -1,0 +1,138 @@
+"""A second stage over (question, label) pairs: what the first-stage models say about a label,
+where the label ranks for the question, how common it is, and whether the question names it,
+turned into one probability by a logistic regression fitted on the validation split.
+
+Fitted on validation, its own validation scores would be in-sample; :func:`cross_fitted` gives
+every validation question the score of a stacker that never saw it, for thresholds and
+figures that hold on unseen questions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+CLUSTER_FEATURES = ("sparse logit", "neighbour votes", "dense logit", "tags named in title",
+                    "tags named in body", "log prior", "log sparse rank",
+                    "log neighbour rank", "log dense rank", "best member tag (sparse)",
+                    "question's top sparse score", "best member tag (stacked)",
+                    "any member tag (stacked, noisy-or)")
+TAG_FEATURES = ("sparse logit", "neighbour votes", "named in title", "named in body",
+                "log prior", "log sparse rank", "log neighbour rank", "its cluster (sparse)",
+                "its cluster (dense)", "question's top sparse score", "tags named in title")
+
+
+@dataclass(frozen=True)
+class FirstStage:
+    """The first-stage scores of a batch of questions, and the kept tags each one names."""
+
+    sparse_clusters: np.ndarray  # [n, k]
+    sparse_tags: np.ndarray  # [n, t]
+    neighbour_clusters: np.ndarray  # [n, k]
+    neighbour_tags: np.ndarray  # [n, t]
+    dense_clusters: np.ndarray  # [n, k]
+    named_in_title: np.ndarray  # [n, t] {0, 1}
+    named_in_body: np.ndarray  # [n, t] {0, 1}
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-5, 1 - 1e-5)
+    return np.log(p / (1 - p))
+
+
+def log_ranks(scores: np.ndarray) -> np.ndarray:
+    """log(1 + rank) of every label within its question (0 = the top label)."""
+    order = np.argsort(-scores, axis=1)
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(scores.shape[1])[None, :], axis=1)
+    return np.log1p(ranks).astype(np.float32)
+
+
+def _stack(columns: Sequence[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    return np.stack([np.broadcast_to(np.asarray(c, np.float32), shape) for c in columns], -1)
+
+
+def best_member(tag_scores: np.ndarray, membership: np.ndarray) -> np.ndarray:
+    """[n, k]: the highest score among each cluster's kept tags."""
+    return (tag_scores[:, :, None] * membership[None]).max(1)
+
+
+def cluster_features(first: FirstStage, stacked_tags: np.ndarray, membership: np.ndarray,
+                     log_prior: np.ndarray) -> np.ndarray:
+    """[n, k, len(CLUSTER_FEATURES)]; ``stacked_tags`` [n, t] are the tag stacker's scores,
+    ``membership`` is [t, k] {0, 1}."""
+    shape = first.sparse_clusters.shape
+    none_of_members = np.exp(np.log1p(-np.clip(stacked_tags, 0, 1 - 1e-6)) @ membership)
+    return _stack([logit(first.sparse_clusters), first.neighbour_clusters,
+                   logit(first.dense_clusters), first.named_in_title @ membership,
+                   first.named_in_body @ membership, log_prior[None, :],
+                   log_ranks(first.sparse_clusters), log_ranks(first.neighbour_clusters),
+                   log_ranks(first.dense_clusters), best_member(first.sparse_tags, membership),
+                   first.sparse_clusters.max(1, keepdims=True),
+                   best_member(stacked_tags, membership), 1 - none_of_members], shape)
+
+
+def tag_features(first: FirstStage, membership: np.ndarray, log_prior: np.ndarray
+                 ) -> np.ndarray:
+    """[n, t, len(TAG_FEATURES)]; ``membership`` is [t, k] {0, 1}."""
+    shape = first.sparse_tags.shape
+    return _stack([logit(first.sparse_tags), first.neighbour_tags, first.named_in_title,
+                   first.named_in_body, log_prior[None, :], log_ranks(first.sparse_tags),
+                   log_ranks(first.neighbour_tags), first.sparse_clusters @ membership.T,
+                   first.dense_clusters @ membership.T,
+                   first.sparse_tags.max(1, keepdims=True),
+                   first.named_in_title.sum(1, keepdims=True)], shape)
+
+
+@dataclass
+class PairStacker:
+    """Logistic regression on standardised pair features, shared by every label."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    @classmethod
+    def fit(cls, features: np.ndarray, truth: np.ndarray, c: float = 1.0) -> PairStacker:
+        """``features`` [n, labels, f], ``truth`` [n, labels] {0, 1}."""
+        from sklearn.linear_model import LogisticRegression
+
+        x = features.reshape(-1, features.shape[-1])
+        mean, scale = x.mean(0), np.maximum(x.std(0), 1e-6)
+        model = LogisticRegression(C=c, max_iter=1000)
+        model.fit((x - mean) / scale, truth.reshape(-1))
+        return cls(mean, scale, model.coef_[0].astype(np.float64), float(model.intercept_[0]))
+
+    def scores(self, features: np.ndarray) -> np.ndarray:
+        """[n, labels] probabilities."""
+        z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
+        return (1 / (1 + np.exp(-z))).astype(np.float32)
+
+    def to_json(self, names: Sequence[str]) -> dict:
+        """Its parameters, each coefficient under its feature's name (standardised scale)."""
+        return {"mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                "coef": dict(zip(names, self.coef.tolist(), strict=True)),
+                "intercept": self.intercept}
+
+    @classmethod
+    def from_json(cls, saved: dict) -> PairStacker:
+        return cls(np.array(saved["mean"], np.float32), np.array(saved["scale"], np.float32),
+                   np.array(list(saved["coef"].values())), float(saved["intercept"]))
+
+
+def cross_fitted(features: np.ndarray, truth: np.ndarray, folds: int = 5, seed: int = 0
+                 ) -> tuple[PairStacker, np.ndarray]:
+    """The stacker fitted on every question, and each question's score from a stacker fitted
+    on the other folds (questions, not pairs, are split)."""
+    fold = np.random.default_rng(seed).integers(0, folds, len(features))
+    held_out = np.zeros(truth.shape, dtype=np.float32)
+    for k in range(folds):
+        inside = fold != k
+        if inside.all() or not truth[inside].any():
+            continue
+        held_out[~inside] = PairStacker.fit(features[inside], truth[inside]).scores(
+            features[~inside])
+    return PairStacker.fit(features, truth), held_out
