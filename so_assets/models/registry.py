@@ -98,10 +98,11 @@ TAG_MODELS: tuple[ModelSpec, ...] = (
                "train": {"epochs": 40, "lr": 2e-2, "batch_size": 128, "patience": 4,
                          "weight_decay": 0.0}}),
     ModelSpec("recurrent", RecurrentModel,
-              "BiLSTM over title words, BiGRU over body words (vocabulary of the training "
-              "split), auxiliary title-only output weighted 0.3",
-              {"aux_weight": 0.3, "vocabulary": 30_000,
-               "train": {"epochs": 25, "lr": 2e-3, "batch_size": 64, "patience": 4}}),
+              "BiLSTM over title words, BiGRU over the first 120 body words (vocabulary of "
+              "the training split), auxiliary title-only output weighted 0.3",
+              {"aux_weight": 0.3, "vocabulary": 30_000, "embed": 64, "hidden": 64,
+               "body_words": 120,
+               "train": {"epochs": 15, "lr": 2e-3, "batch_size": 64, "patience": 4}}),
     ModelSpec("finetuned_encoder", FinetunedEncoder,
               "the default encoder fine-tuned with cluster and tag heads (on the CPU: 64 "
               "tokens, top 2 layers, 2 epochs; with CUDA: 256 tokens, every layer)"),
@@ -109,12 +110,12 @@ TAG_MODELS: tuple[ModelSpec, ...] = (
               "T5 decoder (trained here) over the stored segments writes the kept tags, beam "
               "search over valid tags",
               {"target": "tags", "beams": 8, "max_tags": 5,
-               "train": {"epochs": 30, "lr": 1e-3, "batch_size": 64, "patience": 4}}),
+               "train": {"epochs": 20, "lr": 1e-3, "batch_size": 64, "patience": 3}}),
     ModelSpec("seq2seq_paths", Seq2SeqTagger,
               "T5 decoder writes each tag's tag-tree path code; constrained beam search keeps "
               "to valid paths, mapped back to tags",
               {"target": "paths", "beams": 8, "max_tags": 5,
-               "train": {"epochs": 30, "lr": 1e-3, "batch_size": 64, "patience": 4}}),
+               "train": {"epochs": 20, "lr": 1e-3, "batch_size": 64, "patience": 3}}),
 )
 SCORE_TRAIN = {"epochs": 80, "lr": 1e-3, "patience": 10}
 SCORE_MODELS: tuple[ModelSpec, ...] = (
