@@ -6,7 +6,7 @@ from so_assets.defs.conditions import after_upstream, on_cadence
 from so_assets.defs.config import config_class, params_of
 from so_assets.defs.embeddings import tag_embeddings
 from so_assets.defs.metadata import check_result, result_metadata
-from so_assets.defs.placement import WRITES_DUCKDB
+from so_assets.defs.placement import TRAINS, WRITES_DUCKDB
 from so_assets.defs.resources import EncoderResource, StorageResource
 from so_assets.defs.tagtree import tag_labels, tag_tree
 from so_assets.models.base import Need, ScoreModel, TagModel
@@ -38,7 +38,7 @@ def model_asset(spec: ModelSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecksDef
     deps = [dataset_splits, VECTORS, *(NEED_DEPS[need] for need in sorted(spec.model.needs))]
 
     if issubclass(spec.model, ScoreModel):
-        @dg.asset(name=spec.asset_name, deps=deps, group_name="models",
+        @dg.asset(name=spec.asset_name, deps=deps, group_name="models", **TRAINS,
                   kinds={spec.model.engine}, description=spec.description,
                   automation_condition=on_cadence())
         def train(context: dg.AssetExecutionContext, config: ScoreTargetConfig,
@@ -48,7 +48,7 @@ def model_asset(spec: ModelSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecksDef
             return dg.MaterializeResult(metadata={"params": dg.MetadataValue.json(spec.params),
                                                   **result_metadata(result)})
     else:
-        @dg.asset(name=spec.asset_name, deps=deps, group_name="models",
+        @dg.asset(name=spec.asset_name, deps=deps, group_name="models", **TRAINS,
                   kinds={spec.model.engine}, description=spec.description,
                   automation_condition=on_cadence())
         def train(context: dg.AssetExecutionContext, storage: StorageResource,

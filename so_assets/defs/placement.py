@@ -11,6 +11,11 @@ import dagster as dg
 
 WRITES_DUCKDB = {"pool": "duckdb", "op_tags": {"dagster-celery/queue": "duckdb"}}
 EMBEDS = {"op_tags": {"dagster-celery/queue": "embed"}}
+TRAINS = {"pool": "train"}
+"""Training uses every core (torch, XGBoost and BLAS threads): two trainings side by side on
+one machine oversubscribe them and each runs several times slower (``seq2seq_tags``: 12 s an
+epoch alone, 70 s beside another training on two cores). Pool ``train`` (limit 1 unless the
+instance sets more, e.g. one per training machine) runs them one after another."""
 
 
 def heavy_step_executor() -> dg.ExecutorDefinition:
