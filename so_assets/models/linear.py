@@ -20,20 +20,24 @@ def question_text(titles: list[str], bodies: list[str]) -> list[str]:
 
 @dataclass
 class LabelwiseLogistic:
-    """One logistic regression per label (labels never positive in training score 0), fitted
-    one small binary problem at a time with liblinear: memory grows with the sparse matrix, not
-    with the number of labels (the seed's TF-IDF baseline ran out of RAM at 133 tags)."""
+    """One logistic regression per label, fitted one small binary problem at a time with
+    liblinear: memory grows with the sparse matrix, not with the number of labels (the seed's
+    TF-IDF baseline ran out of RAM at 133 tags). A label never positive in training scores 0;
+    one positive on every training question (``android`` on an Android-only export) scores 1,
+    as there is nothing to separate."""
 
-    coef: np.ndarray  # [labels seen in training, features] float32
-    intercept: np.ndarray  # [labels seen in training]
-    present: np.ndarray  # [labels] bool
+    coef: np.ndarray  # [labels with both classes in training, features] float32
+    intercept: np.ndarray  # [labels with both classes in training]
+    present: np.ndarray  # [labels] bool: both classes seen, a regression fitted
+    always: np.ndarray | None = None  # [labels] bool: positive on every training question
 
     @classmethod
     def fit(cls, x, y: np.ndarray, c: float, log: logging.Logger | None = None,
             label: str = "labels") -> LabelwiseLogistic:
         from sklearn.linear_model import LogisticRegression
 
-        present = y.sum(0) > 0
+        positives = y.sum(0)
+        present, always = (positives > 0) & (positives < len(y)), positives == len(y)
         coef = np.zeros((int(present.sum()), x.shape[1]), dtype=np.float32)
         intercept = np.zeros(int(present.sum()), dtype=np.float32)
         progress = Progress(log, f"tfidf_linear {label}", len(coef), "labels fitted")
@@ -42,13 +46,15 @@ class LabelwiseLogistic:
             model.fit(x, y[:, column])
             coef[row], intercept[row] = model.coef_[0], model.intercept_[0]
             progress.step()
-        return cls(coef, intercept, present)
+        return cls(coef, intercept, present, always)
 
     def scores(self, x) -> np.ndarray:
         """[n, labels] probabilities."""
         out = np.zeros((x.shape[0], len(self.present)), dtype=np.float32)
         if len(self.coef):
             out[:, self.present] = 1 / (1 + np.exp(-(x @ self.coef.T + self.intercept)))
+        if self.always is not None:
+            out[:, self.always] = 1.0
         return out
 
 

@@ -126,3 +126,21 @@ def test_mixup_blends_pairs():
     mixed, mixed_targets = mixup(hidden, targets, alpha=0.4)
     assert torch.allclose(mixed, mixed_targets) and torch.allclose(mixed.sum(1), torch.ones(4))
     assert mixup(hidden, targets, alpha=0)[0] is hidden
+
+
+def test_a_label_on_every_training_question_scores_one_and_does_not_stop_the_fit():
+    """An Android-only export tags every question ``android``: there is nothing to separate,
+    so the label scores 1 (and a label never seen scores 0) while the others are fitted."""
+    from scipy.sparse import csr_matrix
+
+    from so_assets.models.linear import LabelwiseLogistic
+
+    rng = np.random.default_rng(0)
+    x = csr_matrix(rng.random((40, 6)).astype(np.float32))
+    y = np.zeros((40, 3), np.float32)
+    y[:, 0] = 1  # every question
+    y[:, 1] = (x[:, 2].toarray()[:, 0] > 0.5)  # learnable
+    model = LabelwiseLogistic.fit(x, y, c=4.0)
+    scores = model.scores(x)
+    assert (scores[:, 0] == 1).all() and (scores[:, 2] == 0).all()
+    assert scores[y[:, 1] > 0, 1].mean() > scores[y[:, 1] == 0, 1].mean()
