@@ -28,6 +28,10 @@ class LabelSpace:
     def n_tags(self) -> int:
         return len(self.tags)
 
+    def membership(self) -> np.ndarray:
+        """[n_tags, n_clusters] float32: 1 where the kept tag belongs to the cluster."""
+        return np.eye(self.n_clusters, dtype=np.float32)[self.tag_cluster]
+
     def to_json(self) -> dict:
         return {"cluster_names": self.cluster_names, "tags": self.tags,
                 "tag_cluster": self.tag_cluster}

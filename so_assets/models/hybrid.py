@@ -53,8 +53,7 @@ class HybridFusion(TagModel):
         self.sparse.fit(data, log=log)
         self.neighbours.fit(data)
         result = self.dense.fit(data, checkpoint=checkpoint, log=log)
-        self.membership = np.eye(self.labels.n_clusters, dtype=np.float32)[
-            self.labels.tag_cluster]
+        self.membership = self.labels.membership()
         self.log_prior = {"clusters": np.log(data.train.clusters.mean(0) + 1e-4),
                           "tags": np.log(data.train.tags.mean(0) + 1e-4)}
         first = self._first_stage(data.validation)
@@ -111,8 +110,7 @@ class HybridFusion(TagModel):
         self.cluster_stacker = PairStacker.from_json(meta["cluster_stacker"])
         self.tag_stacker = PairStacker.from_json(meta["tag_stacker"])
         self.log_prior = {k: np.array(v, np.float32) for k, v in meta["log_prior"].items()}
-        self.membership = np.eye(self.labels.n_clusters, dtype=np.float32)[
-            self.labels.tag_cluster]
+        self.membership = self.labels.membership()
 
     def save_state(self, directory: Path) -> None:
         for name, part in (("sparse", self.sparse), ("dense", self.dense),
