@@ -124,12 +124,13 @@ def _predict(args: argparse.Namespace) -> None:
     for label, score, chosen in result.clusters:
         print(f"  {'*' if chosen else ' '} {score:6.3f}  {label}")
     if result.tags_from_cluster:
-        print("tags (this model predicts clusters only: the top cluster's members, most used "
-              "first, with the cluster's score):")
+        print(f"tags: none scored (this model predicts clusters only); the top cluster "
+              f"{result.clusters[0][0]!r} holds, most used first: "
+              + ", ".join(tag for tag, _, _ in result.tags))
     else:
         print("tags:")
-    for tag, score, chosen in result.tags:
-        print(f"  {'*' if chosen else ' '} {score:6.3f}  {tag}")
+        for tag, score, chosen in result.tags:
+            print(f"  {'*' if chosen else ' '} {score:6.3f}  {tag}")
     print("(* = above the model's tuned decision threshold)")
     score = predict_score(models_dir, args.score_model, result,
                           args.tags.split() if args.tags else None, args.reputation,
@@ -170,7 +171,8 @@ def _evaluate(args: argparse.Namespace) -> None:
         print(f"\n{note}")
     summary = run.summary()
     print(f"\nwall time {run.wall_seconds:.0f}s, process peak RSS "
-          f"{summary['process_peak_rss_mb']:.0f} MB; reports: "
+          f"{summary['process_peak_rss_mb']:.0f} MB, models on disk {run.models_mb:.0f} MB; "
+          "reports: "
           f"{', '.join(run.report_paths.values())}")
 
 

@@ -28,12 +28,12 @@ from so_assets.defs.ingestion import (
 from so_assets.defs.models import (
     MODEL_ASSETS,
     MODEL_CHECKS,
-    dataset_splits,
     score_evaluation_report,
     tag_evaluation_report,
 )
 from so_assets.defs.placement import heavy_step_executor
 from so_assets.defs.resources import default_resources
+from so_assets.defs.splits import dataset_splits
 from so_assets.defs.tagtree import tag_clustering_report, tag_labels, tag_tree
 
 OWNERS = {
@@ -52,10 +52,10 @@ ASSETS = [
     question_embedding_partitions,
     tag_embeddings,
     embedding_analysis,
+    dataset_splits,
     tag_tree,
     tag_labels,
     tag_clustering_report,
-    dataset_splits,
     *(asset for asset, _ in MODEL_ASSETS),
     tag_evaluation_report,
     score_evaluation_report,

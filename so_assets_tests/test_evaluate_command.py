@@ -10,7 +10,8 @@ import duckdb
 import pytest
 
 from so_assets.cli import main
-from so_assets.models.registry import TAG_MODELS
+from so_assets.models.base import Target
+from so_assets.models.registry import TAG_MODELS, tag_model
 from so_assets.stackexchange.sample_generator import generate_sample
 
 pytestmark = pytest.mark.slow
@@ -69,6 +70,8 @@ def test_every_tag_model_predicts_through_the_command(evaluated, name, capsys):
                  "Reading a CSV file with pandas", "--body", "<p>read_csv fails</p>"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"model: {name}") and "clusters" in out and "tags" in out
+    cluster_only = Target.TAGS not in tag_model(name).model.predicts
+    assert ("none scored (this model predicts clusters only)" in out) == cluster_only
 
 
 def test_evaluate_trains_only_the_models_named(tmp_path):
@@ -83,6 +86,9 @@ def test_evaluate_trains_only_the_models_named(tmp_path):
     assert set(summary["checks"]) >= {"tag_model_tfidf_linear:beats_most_frequent_baseline",
                                       "score_model_tabular_ridge:beats_mean_baseline"}
     assert {p.name for p in (out / "models").iterdir()} == {
-        "tag_model_tfidf_linear", "score_model_tabular_ridge", "score_model_mean_baseline"}
+        "tag_model_tfidf_linear", "score_model_tabular_ridge", "score_model_mean_baseline",
+        "_shared"}
+    assert [p.name.split("-")[0] for p in (out / "models" / "_shared").iterdir()] == [
+        "tfidf_linear"]
     report = (out / "reports" / "score_evaluation" / "score_evaluation_report.md").read_text()
     assert "| tabular\\_ridge |" in report and "| xgboost |" not in report

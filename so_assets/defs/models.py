@@ -1,41 +1,30 @@
-"""dataset_splits, one asset per registered model with its baseline check, and the report."""
+"""One asset per registered model with its baseline check, and the reports."""
 
 import dagster as dg
 
 from so_assets.defs.conditions import after_upstream, on_cadence
 from so_assets.defs.config import config_class, params_of
-from so_assets.defs.embeddings import tag_embeddings
 from so_assets.defs.metadata import check_result, result_metadata
 from so_assets.defs.placement import TRAINS, WRITES_DUCKDB
 from so_assets.defs.resources import EncoderResource, StorageResource
+from so_assets.defs.splits import dataset_splits
 from so_assets.defs.tagtree import tag_labels, tag_tree
 from so_assets.models.base import Need, ScoreModel, TagModel
 from so_assets.models.registry import MODELS, ModelSpec, is_baseline
 from so_assets.steps import models as steps
 from so_assets.storage.embedding_kinds import TOKENS, VECTORS
 
-SplitConfig = config_class(steps.SplitParams, "SplitConfig")
 ScoreTargetConfig = config_class(steps.ScoreTargetParams, "ScoreTargetConfig")
 
 # The asset each input a model can need comes from.
-NEED_DEPS = {Need.TOKENS: TOKENS, Need.TAG_VECTORS: tag_embeddings, Need.TREE: tag_tree}
-
-
-@dg.asset(deps=[tag_labels], **WRITES_DUCKDB, group_name="models", kinds={"duckdb"},
-          automation_condition=on_cadence())
-def dataset_splits(config: SplitConfig, storage: StorageResource) -> dg.MaterializeResult:
-    """Train / validation / test by md5 of each content group's smallest question id: stable as
-    partitions arrive, and duplicates (same title and body) never straddle splits."""
-    result = steps.assign_dataset_splits(storage.stores(), params_of(config, steps.SplitParams))
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": result.train + result.validation + result.test,
-        **result_metadata(result)})
+NEED_DEPS = {Need.TOKENS: TOKENS, Need.TAG_VECTORS: tag_tree, Need.TREE: tag_tree}
 
 
 def model_asset(spec: ModelSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecksDefinition | None]:
     """The asset that trains ``spec`` (its inputs from what its class needs) and, unless it is
     its task's baseline itself, the check that it beats that baseline."""
-    deps = [dataset_splits, VECTORS, *(NEED_DEPS[need] for need in sorted(spec.model.needs))]
+    deps = [dataset_splits, tag_labels, VECTORS,
+            *(NEED_DEPS[need] for need in sorted(spec.model.needs))]
 
     if issubclass(spec.model, ScoreModel):
         @dg.asset(name=spec.asset_name, deps=deps, group_name="models", **TRAINS,

@@ -8,18 +8,20 @@ from so_assets.defs.embeddings import tag_embeddings
 from so_assets.defs.metadata import result_metadata
 from so_assets.defs.placement import WRITES_DUCKDB
 from so_assets.defs.resources import EncoderResource, StorageResource
+from so_assets.defs.splits import dataset_splits
 from so_assets.steps import tagtree as steps
 from so_assets.storage.embedding_kinds import VECTORS
 
 TagTreeConfig = config_class(steps.TagTreeParams, "TagTreeConfig")
 
 
-@dg.asset(deps=[tag_embeddings], **WRITES_DUCKDB, group_name="tag_tree", kinds={"duckdb"},
-          automation_condition=on_cadence())
+@dg.asset(deps=[tag_embeddings, dataset_splits, VECTORS], **WRITES_DUCKDB, group_name="tag_tree",
+          kinds={"duckdb", "hdf5"}, automation_condition=on_cadence())
 def tag_tree(context: dg.AssetExecutionContext, config: TagTreeConfig, storage: StorageResource,
              encoder: EncoderResource) -> dg.MaterializeResult:
-    """Recursive spherical k-means over the kept tags' vectors: depth-1 label clusters, every
-    node's members, mean direction, representative and popular tags, every tag's path code."""
+    """Every tag's vector (name blended with its usage on training questions), the kept tags
+    (by training questions) and over them the recursive spherical k-means: depth-1 label
+    clusters, every node's members, mean direction, representatives and path codes."""
     result = steps.build_tag_tree(storage.stores(encoder), params_of(config, steps.TagTreeParams),
                                   context.log)
     return dg.MaterializeResult(metadata=result_metadata(result))

@@ -43,8 +43,32 @@ class ModelResult:
     peak_rss_mb: float
     questions_per_second: float
     tag_metrics: dict[str, float] = field(default_factory=dict)
+    all_tag_metrics: dict[str, float] = field(default_factory=dict)
+    """Over every tag: kept tags, orphans predicted through their kept tag, the rest missed."""
     threshold_check: dict[str, float] = field(default_factory=dict)
     """clusters_/tags_ validation, test and test_global micro-F1 (see the thresholds table)."""
+
+
+ALL_TAG_COLUMNS = ["micro_f1", "micro_precision", "micro_recall", "P@1", "P@5", "R@5"]
+
+
+def _all_tags_table(report: Report, tagged: list[ModelResult]) -> None:
+    rows = [r for r in tagged if r.all_tag_metrics]
+    if not rows:
+        return
+    report.heading("Every tag (orphans included)")
+    table = report.table("all_tags", Table(["model", *ALL_TAG_COLUMNS, "orphans predicted",
+                                            "orphan threshold"]), summary=True)
+    for r in sorted(rows, key=lambda r: -r.all_tag_metrics["micro_f1"]):
+        m = r.all_tag_metrics
+        table.add(r.name, *[m.get(c, float("nan")) for c in ALL_TAG_COLUMNS],
+                  int(m["orphans_predicted"]), m["orphan_threshold"])
+    report.text("Every tag the test questions carry. An orphan (a tag on too few training "
+                "questions to be kept) is predicted through the kept tag it was imputed to: "
+                "its score is that tag's score times the question's cosine to the orphan's "
+                "vector, against one threshold per model tuned on validation (inf: no "
+                "threshold helped, no orphan predicted). Unmapped orphans and tags on no "
+                "training question cannot be predicted and count as missed.")
 
 
 def confusion_matrix(truth: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
@@ -85,6 +109,7 @@ def tag_report(results: list[ModelResult], test_clusters: np.ndarray, n_train: i
                     "model predicts, where the tail is the rarest kept tags that together hold "
                     "the last third of the training split's tag occurrences (head and torso: "
                     "the first and second thirds, most used first).")
+        _all_tags_table(report, tagged)
     _thresholds_table(report, ranked)
     report.heading("Plots")
     report.plot("f1_by_model", _plot_f1(ranked, out_dir / "f1_by_model.png"))

@@ -4,7 +4,8 @@ A model is built in a fresh version folder; only when it is complete (a ``COMPLE
 written last) does the ``current`` symlink move to it (``os.replace`` of a link is atomic). A
 run killed half-way leaves an unfinished folder that nothing points at and the previous model in
 service; the next publish removes unfinished folders of dead writers and keeps only complete
-versions as fallbacks. Loading never leaves the models folder.
+versions as fallbacks, and shared parts no version names (:mod:`shared_parts`). Loading never
+leaves the models folder.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+from so_assets.models.shared_parts import remove_unused
 from so_assets.storage.leftovers import remove_if_abandoned
 
 CURRENT = "current"
@@ -47,6 +49,7 @@ def publish(version_dir: Path, keep: int = 2) -> Path:
     for old in complete[: max(0, len(complete) - keep)]:
         if old.resolve() != version_dir.resolve():
             shutil.rmtree(old, ignore_errors=True)
+    remove_unused(model_dir.parent)
     return link
 
 

@@ -39,7 +39,7 @@ def load_split(stores: Stores, labels: LabelSpace, split: str, tokens: bool = Fa
                         for kept in rows.kept_tags], labels.n_tags),
         scores=np.where([SOURCES[s].has_scores if s in SOURCES else True for s in rows.sources],
                         rows.scores, np.nan),
-        score_age_days=rows.score_age_days)
+        score_age_days=rows.score_age_days, tag_lists=rows.tags)
     if tokens and len(rows):
         data.tokens = load_dense(stores.embeddings, TOKENS, rows.question_ids, TOKEN_FIELDS)
     return data
@@ -64,5 +64,5 @@ def assemble(stores: Stores, needs: Collection[Need] = ()) -> tuple[TrainingData
         data.cluster_means = normalize_rows(tree.cluster_means)
         data.tag_paths = [tuple(tree.tag_paths[t]) for t in labels.tags]
     if Need.TAG_VECTORS in needs:
-        data.tag_vectors = stores.tag_vectors.load().select(labels.tags)
+        data.tag_vectors = stores.tag_tree_vectors.load().select(labels.tags)
     return data, splits["test"]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from so_assets.models.data import LabelSpace, SplitData, TrainingData
+from so_assets.models.shared_parts import load_part, save_part
 from so_assets.models.thresholds import apply_thresholds, choose_thresholds
 
 if TYPE_CHECKING:
@@ -75,9 +76,17 @@ class Model(ABC):
     baseline_name: ClassVar[str]
     """The naive model of this task every model must beat (names the check)."""
 
+    shares_state: ClassVar[bool] = False
+    """Whether its learned state is stored once for every model trained on the same inputs
+    (see :mod:`so_assets.models.shared_parts`): the parts ``hybrid`` also stacks."""
+
     def __init__(self, labels: LabelSpace, params: dict) -> None:
         self.labels = labels
         self.params = params
+        self.shared_key: str | None = None
+        """The shared part holding this model's state, when it is one."""
+        self.shared_dir: Path | None = None
+        """Where shared parts are stored (set by the trainer; None: nothing is shared)."""
 
     @abstractmethod
     def fit(self, data: TrainingData, *, checkpoint: Path | None = None,
@@ -111,7 +120,7 @@ class Model(ABC):
         (directory / "predictor.json").write_text(json.dumps(
             {"family": self.family, "params": self.params, "labels": self.labels.to_json(),
              **self.saved_meta()}, indent=1))
-        self.save_state(directory)
+        save_part(self, directory)
 
     def saved_meta(self) -> dict:
         return {}
@@ -130,7 +139,7 @@ class Model(ABC):
     def restore(cls, directory: Path, meta: dict) -> Model:
         model = cls(LabelSpace.from_json(meta["labels"]), meta["params"])
         model.restore_meta(directory, meta)
-        model.load_state(directory)
+        load_part(model, directory)
         return model
 
 

@@ -85,6 +85,7 @@ class SplitData(Inputs):
     clusters: np.ndarray  # [n, k] {0, 1} float32 (the tag models' target)
     tags: np.ndarray  # [n, t] {0, 1} float32
     scores: np.ndarray | None = None  # [n] the question scores, when the source has them
+    tag_lists: list[list[str]] | None = None  # every tag of each question, orphans included
 
     def majority_cluster(self) -> np.ndarray:
         """The seed's single-label target: the cluster most of the question's tags fall in

@@ -27,6 +27,7 @@ class TorchDense(VectorModel, TagModel):
     """``params["network"]``: ``mlp``, ``dsf_mhsa`` or ``dsf_cross_attention``."""
 
     family = "torch_dense"
+    shares_state = True
 
     def build_network(self, dim: int) -> torch.nn.Module:
         from so_assets.models.networks import MLP, DualStreamFusion

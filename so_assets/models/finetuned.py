@@ -3,6 +3,7 @@ encoder) with a cluster head and a kept-tag head, fine-tuned on the question tex
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -100,7 +101,7 @@ class FinetunedEncoder(ClusterTagModel):
 
         from so_assets.models.networks import EncoderClassifier
 
-        if self.pretrained:  # fitting: start from the pretrained weights
+        if self.pretrained:  # fitting, or loading a model that kept only its trained layers
             encoder = AutoModel.from_pretrained(self.pretrained, dtype="float32")
         else:  # loading: the architecture only; the weights come from model.pt
             encoder = AutoModel.from_config(self.encoder_config)
@@ -113,15 +114,49 @@ class FinetunedEncoder(ClusterTagModel):
     def network_inputs(self, inputs: Inputs) -> list[np.ndarray]:
         return tokenize_pairs(self.tokenizer, inputs.titles, inputs.bodies, self.max_length)
 
+    def _frozen(self) -> set[str]:
+        return {f"encoder.{name}" for name, p in self.network.encoder.named_parameters()
+                if not p.requires_grad}
+
+    def weights_to_save(self) -> dict[str, torch.Tensor]:
+        """Only what training changed: the frozen lower layers are the pretrained encoder's,
+        read back from it on load (a third of the size with the CPU defaults)."""
+        frozen = self._frozen()
+        return {k: v for k, v in self.network.state_dict().items() if k not in frozen}
+
+    def weights_rebuilt_on_load(self) -> set[str]:
+        return self._frozen()
+
     def save_state(self, directory: Path) -> None:
         self.tokenizer.save_pretrained(directory / "encoder")
         self.encoder_config.save_pretrained(directory / "encoder")
+        (directory / "encoder" / "frozen_layers_from.json").write_text(json.dumps(
+            {"encoder": self.params.get("encoder", ""), "frozen_weights": len(self._frozen()),
+             "fingerprint": self._frozen_fingerprint()}))
         super().save_state(directory)
+
+    def _frozen_fingerprint(self) -> float:
+        """A checksum of the frozen weights: loading refuses a pretrained encoder whose
+        weights differ from the ones this model was trained on."""
+        state = self.network.state_dict()
+        return float(sum(state[k].double().abs().sum().item() for k in sorted(self._frozen())))
 
     def load_state(self, directory: Path) -> None:
         from transformers import AutoConfig, AutoTokenizer
 
         self.tokenizer = AutoTokenizer.from_pretrained(directory / "encoder")
         self.encoder_config = AutoConfig.from_pretrained(directory / "encoder")
-        self.pretrained = ""
-        super().load_state(directory)
+        frozen_from = directory / "encoder" / "frozen_layers_from.json"
+        base = json.loads(frozen_from.read_text()) if frozen_from.exists() else {}
+        self.pretrained = encoder_path(base["encoder"]) if base.get("frozen_weights") else ""
+        try:
+            super().load_state(directory)
+        except OSError as error:  # transformers' word for a checkpoint it cannot find
+            raise FileNotFoundError(
+                f"{directory} keeps only its trained layers; the frozen ones come from the "
+                f"pretrained encoder {self.pretrained}, which cannot be loaded: {error}"
+            ) from error
+        if self.pretrained and abs(self._frozen_fingerprint() - base["fingerprint"]) > \
+                1e-6 * max(1.0, abs(base["fingerprint"])):
+            raise ValueError(f"the pretrained encoder at {self.pretrained} is not the one "
+                             f"{directory} was trained on (its frozen weights differ)")

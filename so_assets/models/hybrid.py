@@ -24,6 +24,7 @@ from so_assets.models.dense import TorchDense
 from so_assets.models.linear import TfidfLinear
 from so_assets.models.literal import named_tags
 from so_assets.models.neighbours import KnnVotes
+from so_assets.models.shared_parts import fit_or_reuse, load_part, save_part
 from so_assets.models.stacking import (
     CLUSTER_FEATURES,
     TAG_FEATURES,
@@ -50,9 +51,9 @@ class HybridFusion(TagModel):
     def fit(self, data: TrainingData, *, checkpoint: Path | None = None,
             log: logging.Logger | None = None) -> TrainResult:
         self.sparse, self.dense, self.neighbours = self._parts()
-        self.sparse.fit(data, log=log)
-        self.neighbours.fit(data)
-        result = self.dense.fit(data, checkpoint=checkpoint, log=log)
+        self._fit_part(self.sparse, data, None, log)
+        self._fit_part(self.neighbours, data, None, log)
+        result = self._fit_part(self.dense, data, checkpoint, log)
         self.membership = self.labels.membership()
         self.log_prior = {"clusters": np.log(data.train.clusters.mean(0) + 1e-4),
                           "tags": np.log(data.train.tags.mean(0) + 1e-4)}
@@ -70,6 +71,14 @@ class HybridFusion(TagModel):
                      self.cluster_stacker.to_json(CLUSTER_FEATURES)["coef"],
                      self.tag_stacker.to_json(TAG_FEATURES)["coef"])
         return result
+
+    def _fit_part(self, part: TagModel, data: TrainingData, checkpoint: Path | None,
+                  log: logging.Logger | None) -> TrainResult:
+        """Fit a first-stage part, or reuse the same model trained on the same inputs as its
+        own asset (``tfidf_linear``, ``mlp``, ``knn_votes``): stored once, not copied here."""
+        if self.shared_dir is None:
+            return part.fit(data, checkpoint=checkpoint, log=log)
+        return fit_or_reuse(part, data, self.shared_dir, checkpoint=checkpoint, log=log)
 
     def _first_stage(self, inputs: Inputs) -> FirstStage:
         sparse = self.sparse.predict_scores(inputs)
@@ -115,11 +124,10 @@ class HybridFusion(TagModel):
     def save_state(self, directory: Path) -> None:
         for name, part in (("sparse", self.sparse), ("dense", self.dense),
                            ("neighbours", self.neighbours)):
-            (directory / name).mkdir(exist_ok=True)
-            part.save_state(directory / name)
+            save_part(part, directory / name)
 
     def load_state(self, directory: Path) -> None:
         self.sparse, self.dense, self.neighbours = self._parts()
-        self.sparse.load_state(directory / "sparse")
-        self.dense.load_state(directory / "dense")
-        self.neighbours.load_state(directory / "neighbours")
+        load_part(self.sparse, directory / "sparse")
+        load_part(self.dense, directory / "dense")
+        load_part(self.neighbours, directory / "neighbours")

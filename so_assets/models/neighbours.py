@@ -28,6 +28,7 @@ class KnnVotes(TagModel):
 
     family = "knn_votes"
     predicts = frozenset({Target.CLUSTERS, Target.TAGS})
+    shares_state = True
 
     def fit(self, data: TrainingData, *, checkpoint: Path | None = None,
             log: logging.Logger | None = None) -> TrainResult:

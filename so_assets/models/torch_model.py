@@ -104,11 +104,20 @@ class TorchModel(Model):
         """Take back what :meth:`extra_state` gave (before the network is built)."""
         return None
 
+    def weights_to_save(self) -> dict[str, torch.Tensor]:
+        """The weights ``model.pt`` holds: all of them, unless a family rebuilds some from
+        elsewhere (see :meth:`weights_rebuilt_on_load`)."""
+        return self.network.state_dict()
+
+    def weights_rebuilt_on_load(self) -> set[str]:
+        """Names of weights that :meth:`build_network` restores by itself when loading."""
+        return set()
+
     def save_state(self, directory: Path) -> None:
         import torch
 
         extra = {k: torch.from_numpy(np.asarray(v)) for k, v in self.extra_state().items()}
-        torch.save({"dim": self.dim, "state": self.network.state_dict(), "extra": extra},
+        torch.save({"dim": self.dim, "state": self.weights_to_save(), "extra": extra},
                    directory / "model.pt")
 
     def load_state(self, directory: Path) -> None:
@@ -118,7 +127,11 @@ class TorchModel(Model):
         self.dim = saved["dim"]
         self.restore_extra_state({k: v.numpy() for k, v in saved.get("extra", {}).items()})
         self.network = self.build_network(self.dim)
-        self.network.load_state_dict(saved["state"])
+        missing, unexpected = self.network.load_state_dict(saved["state"], strict=False)
+        if unexpected or set(missing) - self.weights_rebuilt_on_load():
+            raise ValueError(f"{directory / 'model.pt'} does not fit {self.family}'s network: "
+                             f"missing {sorted(set(missing))[:3]}, unexpected "
+                             f"{sorted(unexpected)[:3]}")
         self.network.eval()
 
 

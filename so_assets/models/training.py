@@ -15,6 +15,7 @@ from so_assets.models.artifacts import new_version_dir, publish
 from so_assets.models.base import Model
 from so_assets.models.data import TrainingData
 from so_assets.models.registry import ModelSpec, baseline_for
+from so_assets.models.shared_parts import SHARED, fit_or_reuse
 
 
 def reset_peak_rss() -> None:
@@ -62,7 +63,10 @@ def train_and_publish(spec: ModelSpec, data: TrainingData, models_dir: Path,
     model = spec.build(data.labels)
     reset_peak_rss()
     started = time.monotonic()
-    result = model.fit(data, checkpoint=version / "best_checkpoint.pt", log=log)
+    model.shared_dir = models_dir / SHARED
+    checkpoint = version / "best_checkpoint.pt"
+    result = (fit_or_reuse(model, data, model.shared_dir, checkpoint=checkpoint, log=log)
+              if model.shares_state else model.fit(data, checkpoint=checkpoint, log=log))
     train_seconds = time.monotonic() - started
     model.calibrate(data.validation)
     validation = model.evaluate(data.validation)
@@ -82,6 +86,7 @@ def train_and_publish(spec: ModelSpec, data: TrainingData, models_dir: Path,
         "history": result.history,
     }
     model.save(version)
+    (version / "best_checkpoint.pt").unlink(missing_ok=True)  # saved whole above: a duplicate
     (version / "metrics.json").write_text(json.dumps(metrics, indent=1))
     (version / "encoder.json").write_text(json.dumps(encoder_config or {}, indent=1))
     if result.history:

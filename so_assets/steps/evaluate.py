@@ -36,10 +36,12 @@ class EvaluationPlan:
 
 def plan(summary: DatasetSummary, min_tag_count: int | None = None,
          n_clusters: int | None = None) -> EvaluationPlan:
-    """By default a tag is kept when 0.1 % of questions use it (the reference's 100 in
-    100,000; at least 5), and there is one label cluster per four kept tags (2 to 100)."""
-    threshold = min_tag_count or max(5, round(summary.questions / 1000))
-    kept = sum(1 for n in summary.tag_counts.values() if n >= threshold)
+    """By default a tag is kept when 0.1 % of training questions use it (the reference's 100
+    in 100,000; at least 5), and there is one label cluster per four kept tags (2 to 100).
+    The kept tags are estimated here from the whole file; the tree counts training questions."""
+    train_share = models.SplitParams().train_percent / 100
+    threshold = min_tag_count or max(5, round(summary.questions * train_share / 1000))
+    kept = sum(1 for n in summary.tag_counts.values() if n * train_share >= threshold)
     if kept < 2:
         counts = sorted(summary.tag_counts.values(), reverse=True)
         second = counts[1] if len(counts) > 1 else 0
@@ -68,6 +70,8 @@ class EvaluationRun:
     report_paths: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
+    models_mb: float = 0.0
+    """What the trained models take on disk (every folder and shared part)."""
 
     def summary(self) -> dict:
         from so_assets.models.training import process_peak_rss_mb
@@ -75,7 +79,7 @@ class EvaluationRun:
         return {"dataset": self.dataset, "format": self.format, **asdict(self.plan),
                 "success": all(self.checks.values()), "checks": self.checks,
                 "wall_seconds": self.wall_seconds, "process_peak_rss_mb": process_peak_rss_mb(),
-                "reports": self.report_paths, "notes": self.notes}
+                "models_mb": self.models_mb, "reports": self.report_paths, "notes": self.notes}
 
 
 def chosen_models(names: Collection[str] | None
@@ -130,11 +134,11 @@ def evaluate_dataset(source: Source, out_dir: Path, *, dataset: str = "",
                                embeddings.EmbeddingParams(), log)
     embeddings.embed_tags(stores, encoder_config, log)
     keep(embeddings.embedding_analysis(stores))
+    models.assign_dataset_splits(stores, models.SplitParams())
     tagtree.build_tag_tree(stores, tagtree.TagTreeParams(
         n_clusters=settings.n_clusters, min_tag_count=settings.min_tag_count), log)
     tagtree.label_questions(stores, log)
     keep(tagtree.tag_clustering_report(stores))
-    models.assign_dataset_splits(stores, models.SplitParams())
     for spec in tag_specs:
         models.train_model(stores, spec, encoder_config, log)
         check(f"{spec.asset_name}:beats_most_frequent_baseline",
@@ -153,5 +157,7 @@ def evaluate_dataset(source: Source, out_dir: Path, *, dataset: str = "",
                          "were not trained and there is no score report.")
         log.warning(run.notes[-1])
     run.wall_seconds = time.monotonic() - started
+    run.models_mb = sum(f.stat().st_size for f in stores.models_dir.rglob("*")
+                        if f.is_file() and not f.is_symlink()) / 2**20
     (out_dir / "evaluation_summary.json").write_text(json.dumps(run.summary(), indent=1))
     return run

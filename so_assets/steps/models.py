@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from so_assets.embedding.config import EncoderConfig
 from so_assets.models.artifacts import current_dir, read_metrics
@@ -16,6 +17,12 @@ from so_assets.models.registry import SCORE_MODELS, TAG_MODELS, ModelSpec
 from so_assets.steps.results import CheckOutcome, ReportResult, param, write_report
 from so_assets.storage.splits import assign_splits
 from so_assets.storage.stores import Stores
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from so_assets.models.data import SplitData, TrainingData
+    from so_assets.models.orphans import OrphanCandidates
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,7 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger,
     baseline = baseline_for(TagModel, data.labels)
     baseline.fit(data)
     models = [("most_frequent_baseline", baseline, {"train_seconds": 0.0, "peak_rss_mb": 0.0})]
+    orphans = _orphan_candidates(stores, data.labels.tags)
     for spec in specs:
         folder = current_dir(stores.models_dir, spec.asset_name)
         models.append((spec.name, load_model(folder), read_metrics(stores.models_dir,
@@ -128,6 +136,7 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger,
                            float("inf") if name == "most_frequent_baseline" else per_second)
         if tags is not None:
             result.tag_metrics = multilabel_metrics(test.tags, scores.tags, tags, tag_buckets)
+            result.all_tag_metrics = _all_tag_metrics(model, orphans, data, test, scores, tags)
         if name != "most_frequent_baseline":
             result.threshold_check = threshold_comparison(model, scores, test, saved)
         results.append(result)
@@ -136,8 +145,38 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger,
                         stores.reports_dir / "tag_evaluation")
     write_tag_model_metrics(stores.questions, [
         *((r.name, "clusters", k, v) for r in results for k, v in r.metrics.items()),
-        *((r.name, "tags", k, v) for r in results for k, v in r.tag_metrics.items())])
+        *((r.name, "tags", k, v) for r in results for k, v in r.tag_metrics.items()),
+        *((r.name, "all_tags", k, v) for r in results for k, v in r.all_tag_metrics.items())])
     return write_report(report, stores.reports_dir)
+
+
+def _orphan_candidates(stores: Stores, kept_tags: list[str]) -> OrphanCandidates:
+    from so_assets.models.orphans import OrphanCandidates
+    from so_assets.storage.tag_tables import read_imputation
+
+    vectors = stores.tag_tree_vectors.load()
+    return OrphanCandidates.build(kept_tags, [(o, k) for o, _, k, _ in
+                                              read_imputation(stores.questions)],
+                                  vectors.tags, vectors.vectors)
+
+
+def _all_tag_metrics(model, candidates: OrphanCandidates, data: TrainingData, test: SplitData,
+                     scores, chosen: np.ndarray) -> dict[str, float]:
+    """Metrics over every tag of the test questions: the kept tags the model chose, orphans
+    through their kept tag (threshold tuned on the model's validation scores), and the tags
+    nothing can predict counted as missed."""
+    from so_assets.evaluation.tag_metrics import multilabel_metrics
+    from so_assets.models.orphans import all_tags_view, tuned_for
+
+    held_out = model.held_out_scores(data.validation)
+    _, validation_chosen = model.decide(held_out)
+    tuned = tuned_for(candidates, data.labels.tags, data.validation, held_out.tags,
+                      validation_chosen)
+    truth, all_scores, all_chosen = all_tags_view(test.tags, scores.tags, chosen, tuned,
+                                                  data.labels.tags, test)
+    return {**multilabel_metrics(truth, all_scores, all_chosen),
+            "orphans_predicted": float(all_chosen[:, test.tags.shape[1]:].sum()),
+            "orphan_threshold": tuned.threshold}
 
 
 def threshold_comparison(model, scores, test, saved: dict) -> dict[str, float]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,14 +17,21 @@ from so_assets.steps.results import ReportResult, param, write_report
 from so_assets.storage.embedding_kinds import VECTORS
 from so_assets.storage.stores import Stores
 from so_assets.storage.tag_tables import (
+    StoredTree,
     TreeNodeRow,
     iter_question_tags,
     read_cluster_labels,
+    read_imputation,
     read_tree,
     write_labels,
     write_tree,
 )
+from so_assets.tagtree.geometry import question_directions
 from so_assets.tagtree.imputation import impute_orphans, is_kept
+from so_assets.tagtree.usage import TagUsage, accumulate_usage, blend, recall_at_k
+
+if TYPE_CHECKING:  # h5py loads only when a step opens the HDF5 files
+    from so_assets.storage.tag_vector_store import TagVectors
 
 
 @dataclass(frozen=True)
@@ -31,8 +40,16 @@ class TagTreeParams:
     branching: int = param(6, "Children of every node split below depth 1.")
     max_leaf_size: int = param(12, "Nodes with more tags than this are split again...")
     max_depth: int = param(4, "...while shallower than this.")
-    min_tag_count: int = param(100, "Tags used by fewer questions are orphans, imputed to "
+    min_tag_count: int = param(100, "Tags on fewer training questions are orphans, imputed to "
                                     "their nearest kept tag.")
+    usage_weight: float | None = param(
+        None, "Weight in [0, 1] of a tag's usage vector (its training questions and "
+        "co-occurring tags) against its name vector. Unset: of 0, 0.25, 0.5, 0.75 and 1, the "
+        "one whose vectors rank validation questions' kept tags best (recall@5).")
+    usage_prior: float = param(3.0, "Training questions at which a tag's usage gets half of "
+                                    "its weight: a tag seen once leans on its name.")
+    min_similarity: float = param(0.5, "Orphans less similar than this to every kept tag are "
+                                       "left unmapped (and counted) instead of imputed.")
     random_state: int = param(0, "Seed of the k-means seeding.")
 
 
@@ -46,53 +63,117 @@ class TagTreeResult:
     nodes: int
     max_depth: int
     build_seconds: float
+    usage_weight: float
+    usage_weights_table: Table
     clusters_table: Table
     json: Path
 
 
-def _all_tags(stores: Stores) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Every tag of the questions, its vector and its question count."""
-    counts = dict(stores.questions.tag_counts())
-    tags = list(counts)
-    vectors = stores.tag_vectors.load().select(tags)
-    return tags, vectors, np.array([counts[t] for t in tags])
+VALIDATION_SAMPLE = 20_000  # validation questions that choose the usage weight
+USAGE_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the candidates when usage_weight is unset
+
+
+def _question_batches(stores: Stores, split: str
+                      ) -> Iterator[tuple[list[list[str]], np.ndarray]]:
+    """(tags, [n, d] question directions) of the questions of ``split``, a batch at a time."""
+    for batch in iter_question_tags(stores.questions, 20_000, split=split):
+        tags_of = dict(batch)
+        for ids, arrays in stores.embeddings.iter_batches(VECTORS, ["title", "body"],
+                                                          question_ids=tags_of):
+            yield ([tags_of[int(i)] for i in ids],
+                   question_directions(arrays["title"], arrays["body"]))
+
+
+def _validation_truth(stores: Stores, kept: list[str]
+                      ) -> tuple[np.ndarray, list[list[int]]]:
+    """Up to ``VALIDATION_SAMPLE`` validation questions with a kept tag: directions, kept tags."""
+    index = {t: i for i, t in enumerate(kept)}
+    vectors, truth = [], []
+    for tags, directions in _question_batches(stores, "validation"):
+        for question_tags, direction in zip(tags, directions, strict=True):
+            if (own := [index[t] for t in question_tags if t in index]) and \
+                    len(truth) < VALIDATION_SAMPLE:
+                vectors.append(direction)
+                truth.append(own)
+    return np.array(vectors, dtype=np.float32), truth
+
+
+def _choose_usage_weight(stores: Stores, names: np.ndarray, usage: TagUsage, kept: np.ndarray,
+                         kept_tags: list[str], params: TagTreeParams, log: logging.Logger
+                         ) -> tuple[float, Table]:
+    """The candidate weight whose kept-tag vectors rank validation questions' tags best."""
+    table = Table(["usage weight", "validation recall@5 (kept tags by cosine)"], digits=3)
+    candidates = USAGE_WEIGHTS if params.usage_weight is None else (params.usage_weight,)
+    questions, truth = _validation_truth(stores, kept_tags) if len(candidates) > 1 else ([], [])
+    if len(truth) == 0:
+        chosen = candidates[len(candidates) // 2]
+        if len(candidates) > 1:
+            log.warning("no validation question has a kept tag: usage weight %.2f without a "
+                        "choice", chosen)
+        table.add(chosen, float("nan"))
+        return chosen, table
+    recalls = {w: recall_at_k(blend(names, usage, w, params.usage_prior)[kept], questions,
+                              truth) for w in candidates}
+    for w, recall in recalls.items():
+        table.add(w, recall)
+    chosen = max(recalls, key=lambda w: (recalls[w], -w))
+    log.info("usage weight %.2f chosen on %d validation questions (recall@5 %.3f; name "
+             "alone %.3f)", chosen, len(truth), recalls[chosen],
+             recalls.get(0.0, float("nan")))
+    return chosen, table
 
 
 def build_tag_tree(stores: Stores, params: TagTreeParams, log: logging.Logger
                    ) -> TagTreeResult:
-    """Recursive spherical k-means over the kept tags' vectors: depth-1 label clusters, every
-    node's members, mean direction, representative and popular tags, every tag's path code."""
+    """Every tag's vector (name blended with usage on the training split), the kept tags (by
+    training questions), and over their vectors the recursive spherical k-means: depth-1 label
+    clusters, every node's members, mean direction, representative tags and path code."""
+    from so_assets.storage.tag_vector_store import TagVectors
     from so_assets.tagtree.tree import build_tag_tree as build
 
-    tags, vectors, counts = _all_tags(stores)
+    train_counts = dict(stores.questions.tag_counts(split="train"))
+    if not train_counts:
+        raise ValueError("no training question has a tag: materialize dataset_splits first "
+                         "(only training questions decide the kept tags and their vectors)")
+    every_tag = [t for t, _ in stores.questions.tag_counts()]
+    counts = np.array([train_counts.get(t, 0) for t in every_tag])
     kept = is_kept(counts, params.min_tag_count)
     if not kept.any():
-        raise ValueError(f"no tag reaches min_tag_count={params.min_tag_count} (most used: "
-                         f"{counts.max()}); lower min_tag_count")
+        raise ValueError(f"no tag reaches min_tag_count={params.min_tag_count} training "
+                         f"questions (most used: {counts.max()}); lower min_tag_count")
+    names = stores.tag_vectors.load().select(every_tag)
+    usage = accumulate_usage(every_tag, names, _question_batches(stores, "train"))
+    kept_tags = [t for t, k in zip(every_tag, kept, strict=True) if k]
+    weight, weights_table = _choose_usage_weight(stores, names, usage, kept, kept_tags, params,
+                                                 log)
+    vectors = blend(names, usage, weight, params.usage_prior)
+    stores.tag_tree_vectors.write(TagVectors(every_tag, vectors, counts), stores.encoder_slug,
+                                  usage_weight=weight, usage_prior=params.usage_prior)
     started = time.perf_counter()
-    tree = build([t for t, k in zip(tags, kept, strict=True) if k], vectors[kept], counts[kept],
-                 n_clusters=params.n_clusters, branching=params.branching,
-                 max_leaf_size=params.max_leaf_size, max_depth=params.max_depth,
-                 random_state=params.random_state)
+    tree = build(kept_tags, vectors[kept], counts[kept], n_clusters=params.n_clusters,
+                 branching=params.branching, max_leaf_size=params.max_leaf_size,
+                 max_depth=params.max_depth, random_state=params.random_state)
     seconds = time.perf_counter() - started
     for note in tree.notes:
         log.warning(note)
     nodes = [TreeNodeRow(n.node_id, n.parent_id, n.depth, n.path, n.size, n.representative,
                          n.popular, [tree.tags[i] for i in n.members], n.mean.tolist())
              for n in tree.nodes]
+    saved_params = {**asdict(params), "usage_weight": weight}
     write_tree(stores.questions, nodes, tree.tag_path,
-               dict(zip(tree.tags, tree.counts.tolist(), strict=True)), asdict(params),
+               dict(zip(tree.tags, tree.counts.tolist(), strict=True)), saved_params,
                params.min_tag_count, seconds)
     export = stores.tag_tree_export
     export.parent.mkdir(parents=True, exist_ok=True)
-    export.write_text(json.dumps({"params": asdict(params), "build_seconds": seconds,
+    export.write_text(json.dumps({"params": saved_params, "build_seconds": seconds,
                                   **tree.to_json()}, indent=1))
     table = Table(["cluster", "representative", "tags", "most popular"])
     for c in tree.clusters[:30]:
         table.add(str(c.path[0]), c.representative, c.size, ", ".join(c.popular))
     return TagTreeResult(int(kept.sum()), int((~kept).sum()), len(tree.clusters),
                          params.n_clusters, tree.notes, len(tree.nodes),
-                         max(n.depth for n in tree.nodes), round(seconds, 2), table, export)
+                         max(n.depth for n in tree.nodes), round(seconds, 2), weight,
+                         weights_table, table, export)
 
 
 @dataclass(frozen=True)
@@ -102,17 +183,30 @@ class TagLabelsResult:
     unlabelled: int
     kept_tags: int
     orphan_tags: int
+    unmapped_orphans: int
+    min_similarity: float
     most_used_orphans: Table
 
 
+def _tree_vectors(stores: Stores) -> TagVectors:
+    stored = stores.tag_tree_vectors.load()
+    if not stored.tags or stored.counts is None:
+        raise ValueError(f"no tag vectors at {stores.tag_tree_vectors.path}: materialize "
+                         "tag_tree first")
+    return stored
+
+
 def label_questions(stores: Stores, log: logging.Logger) -> TagLabelsResult:
-    """Orphan tags imputed to their nearest kept tag (cosine stored); every question's kept-tag
-    set and cluster label set (orphan-only questions take their tags' imputed targets)."""
+    """Orphan tags imputed to their nearest kept tag by the tree's tag vectors (cosine stored;
+    below the tree's ``min_similarity`` left unmapped); every question's kept-tag set and
+    cluster label set (orphan-only questions take their tags' imputed targets)."""
     tree = read_tree(stores.questions)
-    tags, vectors, counts = _all_tags(stores)
-    imputation = impute_orphans(tags, vectors, counts, tree.min_tag_count)
+    stored = _tree_vectors(stores)
+    min_similarity = float(tree.params.get("min_similarity", -1.0))
+    imputation = impute_orphans(stored.tags, stored.vectors, stored.counts, tree.min_tag_count,
+                                min_similarity)
     cluster_of = tree.cluster_of()
-    count_of = dict(zip(tags, counts.tolist(), strict=True))
+    count_of = dict(zip(stored.tags, stored.counts.tolist(), strict=True))
     stats = {"questions": 0, "imputed_only": 0, "unlabelled": 0}
 
     def labels():
@@ -124,16 +218,19 @@ def label_questions(stores: Stores, log: logging.Logger) -> TagLabelsResult:
                 stats["unlabelled"] += not clusters
                 yield question_id, kept, clusters, imputed
 
-    orphans = [(t, count_of.get(t, 0), imputation.orphan_target[t],
-                imputation.orphan_similarity[t]) for t in sorted(imputation.orphan_target)]
+    orphans = [(t, count_of[t], imputation.orphan_target.get(t),
+                imputation.orphan_similarity.get(t, imputation.unmapped.get(t)))
+               for t in sorted({*imputation.orphan_target, *imputation.unmapped})]
     written = write_labels(stores.questions, orphans, labels())
-    log.info("labelled %d questions (%d only through imputed tags)", written,
-             stats["imputed_only"])
-    table = Table(["orphan", "-> kept tag", "cosine"], digits=2)
-    for tag in sorted(imputation.orphan_target, key=lambda t: -count_of[t])[:15]:
-        table.add(tag, imputation.orphan_target[tag], imputation.orphan_similarity[tag])
+    log.info("labelled %d questions (%d only through imputed tags); %d of %d orphan tags "
+             "unmapped (cosine below %.2f)", written, stats["imputed_only"],
+             len(imputation.unmapped), len(orphans), min_similarity)
+    table = Table(["orphan", "training questions", "-> kept tag", "cosine"], digits=2)
+    for tag, count, target, cosine in sorted(orphans, key=lambda o: -o[1])[:15]:
+        table.add(tag, count, target or "(unmapped)", cosine)
     return TagLabelsResult(written, stats["imputed_only"], stats["unlabelled"],
-                           len(imputation.kept), len(imputation.orphan_target), table)
+                           len(imputation.kept), len(orphans), len(imputation.unmapped),
+                           min_similarity, table)
 
 
 def tag_clustering_report(stores: Stores) -> ReportResult:
@@ -147,7 +244,7 @@ def tag_clustering_report(stores: Stores) -> ReportResult:
 
     tree = read_tree(stores.questions)
     kept_tags = list(tree.tag_paths)
-    vectors = stores.tag_vectors.load().select(kept_tags)
+    vectors = _tree_vectors(stores).select(kept_tags)
     counts = np.array([tree.tag_counts[t] for t in kept_tags])
     cluster_of = tree.cluster_of()
     results = compare_clusterings(vectors, kept_tags, counts,
@@ -156,7 +253,49 @@ def tag_clustering_report(stores: Stores) -> ReportResult:
     hits = MatcherHits(*_matcher_hits(stores, tree.cluster_names, tree.cluster_means))
     report = clustering_report(results, len(kept_tags), hits,
                                stores.reports_dir / "tag_clustering")
+    report.heading("Samples to judge by eye")
+    report.text(f"Tag vectors: name blended with usage on training questions, usage weight "
+                f"{tree.params.get('usage_weight', 0.0):.2f} (chosen on validation unless set).")
+    report.table("sampled_clusters", _sampled_clusters(tree))
+    report.table("sampled_imputations", _sampled_imputations(stores, tree))
     return write_report(report, stores.reports_dir)
+
+
+SAMPLE_SIZE = 12  # clusters and imputations shown in the clustering report
+SAMPLE_MEMBERS = 15
+
+
+def _sampled_clusters(tree: StoredTree) -> Table:
+    """A seeded random sample of depth-1 clusters with their members, most used first."""
+    members: dict[int, list[str]] = {}
+    for tag, path in tree.tag_paths.items():
+        members.setdefault(path[0], []).append(tag)
+    table = Table(["cluster", "representative", "tags", "members (most used first)"])
+    picked = np.random.default_rng(0).choice(len(tree.cluster_names),
+                                             min(SAMPLE_SIZE, len(tree.cluster_names)),
+                                             replace=False)
+    for cluster in sorted(picked.tolist()):
+        tags = sorted(members.get(cluster, []), key=lambda t: -tree.tag_counts[t])
+        shown = ", ".join(tags[:SAMPLE_MEMBERS]) + (" …" if len(tags) > SAMPLE_MEMBERS else "")
+        table.add(cluster, tree.cluster_names[cluster], len(tags), shown)
+    return table
+
+
+def _sampled_imputations(stores: Stores, tree: StoredTree) -> Table:
+    """A seeded random sample of orphans with where they went (or that they stayed
+    unmapped), the kept tag's cluster and the cosine."""
+    orphans = read_imputation(stores.questions)
+    cluster_of = tree.cluster_of()
+    table = Table(["orphan", "training questions", "-> kept tag", "its cluster", "cosine"],
+                  digits=2)
+    if not orphans:
+        return table
+    picked = np.random.default_rng(0).choice(len(orphans), min(SAMPLE_SIZE, len(orphans)),
+                                             replace=False)
+    for orphan, count, target, cosine in sorted(orphans[i] for i in picked.tolist()):
+        cluster = tree.cluster_names[cluster_of[target]] if target else ""
+        table.add(orphan, count, target or "(unmapped)", cluster, cosine)
+    return table
 
 
 def _matcher_hits(stores: Stores, names: list[str], means: np.ndarray

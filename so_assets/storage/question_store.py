@@ -127,12 +127,16 @@ class QuestionStore:
                                {"days": list(days)}).fetchall()
         return {**dict.fromkeys(days, 0), **dict(rows)}
 
-    def tag_counts(self) -> list[tuple[str, int]]:
-        """Every tag in ``questions`` with its number of questions, most frequent first."""
+    def tag_counts(self, split: str | None = None) -> list[tuple[str, int]]:
+        """Every tag in ``questions`` with its number of questions (only those of ``split``
+        when given: ``dataset_splits`` must exist), most frequent first."""
+        where = ("" if split is None else
+                 " WHERE question_id IN (SELECT question_id FROM dataset_splits WHERE split = ?)")
         with self.connect(read_only=True) as con:
             return con.execute(
-                "SELECT tag, count(*) AS n FROM (SELECT unnest(tags) AS tag FROM questions) "
-                "GROUP BY tag ORDER BY n DESC, tag").fetchall()
+                "SELECT tag, count(*) AS n FROM (SELECT unnest(tags) AS tag FROM questions"
+                f"{where}) GROUP BY tag ORDER BY n DESC, tag",
+                [] if split is None else [split]).fetchall()
 
     def duplicate_question_ids(self, limit: int = 20) -> list[int]:
         """Question ids that appear more than once in ``questions``."""

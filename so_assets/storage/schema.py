@@ -125,9 +125,9 @@ CREATE TABLE IF NOT EXISTS tag_tree_tags (
 TAG_IMPUTATION_DDL = """
 CREATE TABLE IF NOT EXISTS tag_imputation (
     orphan_tag VARCHAR PRIMARY KEY,
-    question_count BIGINT NOT NULL,
-    kept_tag VARCHAR NOT NULL,
-    cosine DOUBLE NOT NULL
+    question_count BIGINT NOT NULL,   -- training questions carrying it
+    kept_tag VARCHAR,                 -- NULL: unmapped (no kept tag within min_similarity)
+    cosine DOUBLE NOT NULL            -- to its nearest kept tag
 )
 """
 

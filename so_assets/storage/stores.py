@@ -47,6 +47,14 @@ class Stores:
 
         return TagVectorStore(self.embeddings_root / self._slug() / "tags.h5")
 
+    @cached_property
+    def tag_tree_vectors(self) -> TagVectorStore:
+        """Every tag's vector as the tree used it (name blended with usage) and its count of
+        training questions: written by ``tag_tree``, read by the imputation and the report."""
+        from so_assets.storage.tag_vector_store import TagVectorStore
+
+        return TagVectorStore(self.root / "tag_tree" / f"tag_vectors_{self._slug()}.h5")
+
     @property
     def models_dir(self) -> Path:
         return self.root / "models"

@@ -97,9 +97,10 @@ def read_tree(store: QuestionStore) -> StoredTree:
                       [n for n, _ in clusters], means)
 
 
-def write_labels(store: QuestionStore, orphans: Sequence[tuple[str, int, str, float]],
+def write_labels(store: QuestionStore,
+                 orphans: Sequence[tuple[str, int, str | None, float]],
                  labels: Iterator[tuple[int, list[str], list[int], bool]]) -> int:
-    """``tag_imputation`` (orphan, its question count, kept tag, cosine) and ``tag_labels``
+    """``tag_imputation`` (orphan, its question count, kept tag or None, cosine), ``tag_labels``
     (per question: kept tags, cluster labels, whether they came only from imputation)."""
     imputed = pa.table({
         "orphan_tag": pa.array([o[0] for o in orphans], pa.string()),
@@ -124,6 +125,14 @@ def write_labels(store: QuestionStore, orphans: Sequence[tuple[str, int, str, fl
     return len(ids)
 
 
+def read_imputation(store: QuestionStore) -> list[tuple[str, int, str | None, float]]:
+    """Every orphan tag: its training questions, its kept tag (None: unmapped), the cosine."""
+    with store.connect(read_only=True) as con:
+        return [(t, int(n), k, float(c)) for t, n, k, c in con.execute(
+            "SELECT orphan_tag, question_count, kept_tag, cosine FROM tag_imputation "
+            "ORDER BY orphan_tag").fetchall()]
+
+
 def read_cluster_labels(store: QuestionStore) -> dict[int, list[int]]:
     """Every labelled question's cluster labels."""
     with store.connect(read_only=True) as con:
@@ -131,11 +140,15 @@ def read_cluster_labels(store: QuestionStore) -> dict[int, list[int]]:
                                 "WHERE len(cluster_labels) > 0").fetchall())
 
 
-def iter_question_tags(store: QuestionStore, batch: int = 50_000
+def iter_question_tags(store: QuestionStore, batch: int = 50_000, split: str | None = None
                        ) -> Iterator[Sequence[tuple[int, list[str]]]]:
-    """(question_id, tags) of every question, in batches, without loading the table whole."""
+    """(question_id, tags) of every question (of ``split`` when given), in batches, without
+    loading the table whole."""
+    where = ("" if split is None else
+             " WHERE question_id IN (SELECT question_id FROM dataset_splits WHERE split = $split)")
     with store.connect(read_only=True) as con:
-        reader = con.sql("SELECT question_id, tags FROM questions ORDER BY question_id"
+        reader = con.sql(f"SELECT question_id, tags FROM questions{where} ORDER BY question_id",
+                         params=None if split is None else {"split": split}
                          ).to_arrow_reader(batch)
         for record_batch in reader:
             yield list(zip(record_batch.column(0).to_pylist(), record_batch.column(1).to_pylist(),

@@ -16,6 +16,7 @@ from so_assets.storage.embedding_store import write_h5_atomic
 class TagVectors:
     tags: list[str]
     vectors: np.ndarray  # [n, d] float32, unit rows
+    counts: np.ndarray | None = None  # questions per tag, where the writer knew them
 
     def lookup(self) -> dict[str, int]:
         return {tag: i for i, tag in enumerate(self.tags)}
@@ -41,10 +42,14 @@ class TagVectorStore:
             return TagVectors([], np.zeros((0, 0), dtype=np.float32))
         with h5py.File(self.path, "r") as h5:
             tags = [t.decode() if isinstance(t, bytes) else t for t in h5["tag"][:]]
-            return TagVectors(tags, h5["vector"][:])
+            return TagVectors(tags, h5["vector"][:],
+                              h5["question_count"][:] if "question_count" in h5 else None)
 
-    def write(self, vectors: TagVectors, encoder_slug: str) -> None:
-        """Replace the file atomically with ``vectors``."""
-        write_h5_atomic(self.path, {"tag": np.array(vectors.tags, dtype=object).astype(str),
-                                    "vector": vectors.vectors.astype(np.float32)},
-                        {"encoder_slug": encoder_slug, "count": len(vectors.tags)})
+    def write(self, vectors: TagVectors, encoder_slug: str, **attrs: float | str) -> None:
+        """Replace the file atomically with ``vectors`` (``attrs`` say how they were made)."""
+        arrays = {"tag": np.array(vectors.tags, dtype=object).astype(str),
+                  "vector": vectors.vectors.astype(np.float32)}
+        if vectors.counts is not None:
+            arrays["question_count"] = np.asarray(vectors.counts, dtype=np.int64)
+        write_h5_atomic(self.path, arrays,
+                        {"encoder_slug": encoder_slug, "count": len(vectors.tags), **attrs})

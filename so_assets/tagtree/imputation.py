@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -12,11 +12,13 @@ from so_assets.tagtree.geometry import normalize_rows
 
 @dataclass(frozen=True)
 class Imputation:
-    """Kept tags, and for each orphan its nearest kept tag and their cosine similarity."""
+    """Kept tags; for each mapped orphan its nearest kept tag and their cosine similarity; the
+    orphans left unmapped (no kept tag within the minimum similarity) with their best cosine."""
 
     kept: list[str]
     orphan_target: dict[str, str]
     orphan_similarity: dict[str, float]
+    unmapped: dict[str, float] = field(default_factory=dict)
 
     def labels_for(self, question_tags: Iterable[str], cluster_of: dict[str, int]
                    ) -> tuple[list[str], list[int], bool]:
@@ -40,8 +42,10 @@ def is_kept(counts: Sequence[int] | np.ndarray, min_tag_count: int) -> np.ndarra
 
 
 def impute_orphans(tags: Sequence[str], vectors: np.ndarray, counts: Sequence[int],
-                   min_tag_count: int, batch: int = 4096) -> Imputation:
-    """Split tags at ``min_tag_count`` and map each orphan to its most similar kept tag."""
+                   min_tag_count: int, min_similarity: float = -1.0, batch: int = 4096
+                   ) -> Imputation:
+    """Split tags at ``min_tag_count`` and map each orphan to its most similar kept tag, unless
+    even that one is less similar than ``min_similarity`` (the orphan is then unmapped)."""
     counts = np.asarray(counts)
     kept = is_kept(counts, min_tag_count)
     kept_index = np.flatnonzero(kept)
@@ -54,11 +58,15 @@ def impute_orphans(tags: Sequence[str], vectors: np.ndarray, counts: Sequence[in
     kept_unit = unit[kept_index]
     targets: dict[str, str] = {}
     similarity: dict[str, float] = {}
+    unmapped: dict[str, float] = {}
     for lo in range(0, len(orphan_index), batch):
         rows = orphan_index[lo : lo + batch]
         sims = unit[rows] @ kept_unit.T
         best = sims.argmax(axis=1)
         for row, col, sim in zip(rows, best, sims[np.arange(len(rows)), best], strict=True):
+            if sim < min_similarity:
+                unmapped[tags[row]] = float(sim)
+                continue
             targets[tags[row]] = tags[kept_index[col]]
             similarity[tags[row]] = float(sim)
-    return Imputation([tags[i] for i in kept_index], targets, similarity)
+    return Imputation([tags[i] for i in kept_index], targets, similarity, unmapped)

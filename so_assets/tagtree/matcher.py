@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from so_assets.tagtree.geometry import normalize_rows
+from so_assets.tagtree.geometry import normalize_rows, question_directions
 
 
 @dataclass
@@ -28,8 +28,7 @@ class DualEncoderMatcher:
 
     def scores(self, title_vectors: np.ndarray, body_vectors: np.ndarray) -> np.ndarray:
         """[n, k] cosine similarities."""
-        question = normalize_rows(normalize_rows(title_vectors) + normalize_rows(body_vectors))
-        return question @ self.cluster_means.T
+        return question_directions(title_vectors, body_vectors) @ self.cluster_means.T
 
     def top_k(self, title_vectors: np.ndarray, body_vectors: np.ndarray, k: int = 5
               ) -> np.ndarray:

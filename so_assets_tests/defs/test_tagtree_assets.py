@@ -14,10 +14,11 @@ from so_assets.defs.embeddings import (
 )
 from so_assets.defs.ingestion import questions, raw_questions
 from so_assets.defs.resources import EncoderResource, SourceResource, StorageResource
+from so_assets.defs.splits import dataset_splits
 from so_assets.defs.tagtree import tag_clustering_report, tag_labels, tag_tree
 
 ASSETS = [raw_questions, questions, question_embedding_partitions, tag_embeddings,
-          embedding_analysis, tag_tree, tag_labels, tag_clustering_report]
+          embedding_analysis, dataset_splits, tag_tree, tag_labels, tag_clustering_report]
 
 
 def test_sample_tree_labels_and_report(tmp_path):
@@ -41,19 +42,31 @@ def test_sample_tree_labels_and_report(tmp_path):
                            ).fetchall() == [(10,)]
         all_tags = {r[0] for r in con.execute(
             "SELECT DISTINCT unnest(tags) FROM questions").fetchall()}
-        targets = dict(con.execute("SELECT orphan_tag, kept_tag FROM tag_imputation").fetchall())
-        assert set(targets) == all_tags - kept and set(targets.values()) <= kept
-        counts = dict(con.execute("SELECT tag, count(*) FROM (SELECT unnest(tags) tag "
-                                  "FROM questions) GROUP BY 1").fetchall())
-        assert all(counts[t] >= 5 for t in kept) and all(counts[t] < 5 for t in targets)
-        assert con.execute("SELECT count(*) FROM tag_labels WHERE len(cluster_labels) = 0 "
-                           "AND question_id IN (SELECT question_id FROM questions "
-                           "WHERE len(tags) > 0)").fetchall() == [(0,)]
+        orphans = con.execute("SELECT orphan_tag, kept_tag, cosine FROM tag_imputation"
+                              ).fetchall()
+        targets = {t: k for t, k, _ in orphans if k is not None}
+        unmapped = {t: c for t, k, c in orphans if k is None}
+        assert {t for t, _, _ in orphans} == all_tags - kept and set(targets.values()) <= kept
+        assert all(c < 0.5 for c in unmapped.values())  # the default min_similarity
+        # only training questions decide which tags are kept
+        train_counts = dict(con.execute(
+            "SELECT tag, count(*) FROM (SELECT unnest(tags) tag FROM questions JOIN "
+            "dataset_splits USING (question_id) WHERE split = 'train') GROUP BY 1").fetchall())
+        assert all(train_counts[t] >= 5 for t in kept)
+        assert all(train_counts.get(t, 0) < 5 for t, _, _ in orphans)
+        params = json.loads(con.execute("SELECT params FROM tag_tree_params").fetchone()[0])
+        assert params["usage_weight"] in (0.0, 0.25, 0.5, 0.75, 1.0)  # chosen on validation
+        dropped = con.execute(
+            "SELECT count(*) FROM tag_labels JOIN questions USING (question_id) "
+            "WHERE len(cluster_labels) = 0 AND len(tags) > 0").fetchone()[0]
+        assert dropped == con.execute(
+            "SELECT count(DISTINCT question_id) FROM questions WHERE len(tags) > 0 AND "
+            "list_has_all(?, tags)", [sorted(unmapped)]).fetchone()[0]
         assert con.execute("SELECT count(*) FROM tag_labels").fetchall() == con.execute(
             "SELECT count(*) FROM questions").fetchall()
     exported = json.loads((tmp_path / "tag_tree" / "tag_tree.json").read_text())
     assert set(exported["tag_paths"]) == kept
     report = (tmp_path / "reports" / "tag_clustering" / "tag_clustering_report.md").read_text()
     for name in ("recursive spherical k-means", "KMeans", "Birch", "Agglomerative", "HDBSCAN",
-                 "Dual-encoder matcher"):
+                 "Dual-encoder matcher", "members (most used first)", "-&gt; kept tag"):
         assert name in report

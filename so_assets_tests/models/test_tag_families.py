@@ -216,6 +216,33 @@ def test_the_hybrid_thresholds_come_from_cross_fitted_validation_scores(data, tm
             >= tfidf.evaluate(test)["tags_micro_f1"] - 0.02)
 
 
+def test_a_partly_fine_tuned_encoder_saves_only_its_trained_layers(data, tiny_models,
+                                                                    tmp_path):
+    """With frozen lower layers, model.pt holds the top layer and the heads; loading reads the
+    rest from the pretrained encoder, and refuses one whose weights are not the same."""
+    import shutil
+
+    import torch
+    from transformers import BertConfig, BertModel
+
+    training, test = data
+    encoder = tmp_path / "bert"
+    shutil.copytree(tiny_models["bert"], encoder)
+    spec = short("finetuned_encoder", encoder=str(encoder), max_length=32, trainable_layers=1,
+                 train={"epochs": 1, "batch_size": 32, "accumulate": 1})
+    trained = train_and_publish(spec, training, tmp_path / "models")
+    saved = torch.load(trained.folder / "model.pt", weights_only=True)["state"]
+    assert any(".layer.1." in k for k in saved) and any(k.startswith("heads.") for k in saved)
+    assert not any(".layer.0." in k or "embeddings" in k for k in saved)
+    assert not (trained.folder / "best_checkpoint.pt").exists()
+    loaded = load_model(trained.folder)
+    np.testing.assert_allclose(loaded.predict_scores(test).tags,
+                               trained.model.predict_scores(test).tags, atol=1e-5)
+    BertModel(BertConfig.from_pretrained(encoder)).save_pretrained(encoder)  # other weights
+    with pytest.raises(ValueError, match="not the one"):
+        load_model(trained.folder)
+
+
 @pytest.mark.parametrize("kind", ["bert", "qwen3"])
 def test_fine_tuning_on_the_cpu_trains_only_the_top_layers(kind):
     """The CPU default: embeddings and lower layers frozen (no gradient, not in the optimiser),

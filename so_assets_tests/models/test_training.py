@@ -143,7 +143,7 @@ def test_killing_training_mid_way_keeps_the_previous_model(tmp_path):
         log.setLevel(logging.INFO)
         if kill:
             log.addHandler(KillAtEpoch3())
-        fit_publish(Path({str(tmp_path)!r}), log)
+        fit_publish(Path({str(tmp_path)!r}), log, seed=1 if kill else 0)
     """)
     ok = subprocess.run([sys.executable, "-c", script, "run"], capture_output=True)
     assert ok.returncode == 0, ok.stderr.decode()[-2000:]
@@ -173,12 +173,13 @@ def synthetic_data(x: np.ndarray, clusters: np.ndarray, train: slice, validation
                         split(validation))
 
 
-def fit_publish(models_dir: Path, log) -> None:
-    """Train the registered MLP on synthetic data and publish it (used by the kill test)."""
+def fit_publish(models_dir: Path, log, seed: int = 0) -> None:
+    """Train the registered MLP on synthetic data and publish it (used by the kill test; a
+    new ``seed`` makes new inputs, which are trained on rather than found trained)."""
     from so_assets.models.registry import tag_model
     from so_assets.models.training import train_and_publish
 
-    x, y = separable(n=400)
+    x, y = separable(n=400, seed=seed)
     train_and_publish(tag_model("mlp"), synthetic_data(x, y, slice(0, 300), slice(300, 400)),
                       models_dir, {}, log)
 

@@ -8,7 +8,7 @@ from datetime import date
 
 from so_assets.embedding.config import EncoderConfig
 from so_assets.stackexchange.sources import make_source
-from so_assets.steps import embeddings, exploration, ingestion, tagtree
+from so_assets.steps import embeddings, exploration, ingestion, models, tagtree
 from so_assets.storage.embedding_store import VECTORS
 from so_assets.storage.stores import Stores
 
@@ -32,6 +32,7 @@ def test_hostile_tags_are_escaped_in_every_report(tmp_path, minilm):
     embeddings.embed_questions(stores, config, [day], {VECTORS}, embeddings.EmbeddingParams(),
                                log)
     embeddings.embed_tags(stores, config, log)
+    models.assign_dataset_splits(stores, models.SplitParams())
     tree = tagtree.build_tag_tree(stores, tagtree.TagTreeParams(n_clusters=2, min_tag_count=5),
                                   log)
     labels = tagtree.label_questions(stores, log)
@@ -41,11 +42,14 @@ def test_hostile_tags_are_escaped_in_every_report(tmp_path, minilm):
     for text in [p.read_text() for p in reports] + tables:
         assert "<script>" not in text and "<b>" not in text
         assert not re.search(r"(?<!\\)\]\(javascript:", text)  # no live link
-        for line in text.splitlines():
-            if line.startswith("| "):  # every row of a table has its header's cell count
-                cells = re.split(r"(?<!\\)\|", line.strip())[1:-1]
-                header = next(h for h in text.splitlines()
-                              if h.startswith("| ") and text.index(h) <= text.index(line))
-                assert len(cells) == len(re.split(r"(?<!\\)\|", header.strip())[1:-1]), line
+        lines = text.splitlines()
+        width = 0  # every row of a table has its header's cell count
+        for line, following in zip(lines, [*lines[1:], ""], strict=True):
+            if not line.startswith("| "):
+                continue
+            cells = len(re.split(r"(?<!\\)\|", line.strip())[1:-1])
+            if following.startswith("|---"):
+                width = cells
+            assert cells == width, line
     eda = reports[0].read_text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in eda and "a\\|b" in eda

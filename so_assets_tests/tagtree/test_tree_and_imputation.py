@@ -112,3 +112,16 @@ def test_matcher_ranks_real_encoded_text(minilm):
     scores = matcher.scores(title, body)[0]
     assert names[matcher.top_k(title, body, 3)[0][0]] == "pandas dataframe"
     assert sorted(scores, reverse=True)[0] > sorted(scores, reverse=True)[1]
+
+
+def test_orphans_below_the_minimum_similarity_stay_unmapped(tags):
+    names, x, counts, _ = tags
+    everything = impute_orphans(names, x, counts, min_tag_count=3)
+    floor = float(np.median(list(everything.orphan_similarity.values())))
+    strict = impute_orphans(names, x, counts, min_tag_count=3, min_similarity=floor)
+    assert set(strict.orphan_target) | set(strict.unmapped) == set(everything.orphan_target)
+    assert strict.unmapped and strict.orphan_target
+    assert all(s < floor for s in strict.unmapped.values())
+    assert all(s >= floor for s in strict.orphan_similarity.values())
+    unmapped = next(iter(strict.unmapped))
+    assert strict.labels_for([unmapped], {t: 0 for t in strict.kept}) == ([], [], False)
