@@ -76,9 +76,12 @@ class HybridFusion(TagModel):
                   log: logging.Logger | None) -> TrainResult:
         """Fit a first-stage part, or reuse the same model trained on the same inputs as its
         own asset (``tfidf_linear``, ``mlp``, ``knn_votes``): stored once, not copied here."""
-        if self.shared_dir is None:
+        def fit() -> TrainResult:
             return part.fit(data, checkpoint=checkpoint, log=log)
-        return fit_or_reuse(part, data, self.shared_dir, checkpoint=checkpoint, log=log)
+
+        if self.shared_dir is None:
+            return fit()
+        return fit_or_reuse(part, data, self.shared_dir, fit, log) or TrainResult()
 
     def _first_stage(self, inputs: Inputs) -> FirstStage:
         sparse = self.sparse.predict_scores(inputs)

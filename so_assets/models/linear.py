@@ -66,7 +66,9 @@ class LabelwiseLogistic:
         """[n, labels] probabilities."""
         out = np.zeros((x.shape[0], len(self.present)), dtype=np.float32)
         if self.coef.shape[0]:
-            logits = (x @ self.coef.T).toarray() + self.intercept
+            product = x @ self.coef.T  # sparse; dense for models saved before the pruning
+            logits = (product.toarray() if hasattr(product, "toarray") else product) + \
+                self.intercept
             out[:, self.present] = 1 / (1 + np.exp(-logits))
         if self.always is not None:
             out[:, self.always] = 1.0

@@ -21,16 +21,31 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import numpy as np
 
 from so_assets.storage.leftovers import remove_if_abandoned
 
 if TYPE_CHECKING:
-    from so_assets.models.base import Model, TrainResult
-    from so_assets.models.data import SplitData, TrainingData
+    from so_assets.models.data import LabelSpace, SplitData, TrainingData
+
+R = TypeVar("R")
+
+
+class Part(Protocol):
+    """What this module needs of a model (``so_assets.models.base.Model`` has it)."""
+
+    family: str
+    params: dict
+    labels: LabelSpace
+    shared_key: str | None
+
+    def save_state(self, directory: Path) -> None: ...
+
+    def load_state(self, directory: Path) -> None: ...
 
 SHARED = "_shared"
 REFERENCE = "shared_part.json"
@@ -41,7 +56,7 @@ GRACE_SECONDS = 3600.0
 published the folder that names it."""
 
 
-def inputs_key(model: Model, data: TrainingData) -> str:
+def inputs_key(model: Part, data: TrainingData) -> str:
     """``<family>-<hash>`` of everything the fit could depend on, the model code included."""
     digest = hashlib.sha256(json.dumps(
         {"family": model.family, "params": model.params, "labels": model.labels.to_json(),
@@ -68,13 +83,11 @@ def _hash_split(digest, split: SplitData) -> None:
         digest.update(text.encode("utf-8", "surrogatepass") + b"\x1f")
 
 
-def fit_or_reuse(model: Model, data: TrainingData, shared_dir: Path, *,
-                 checkpoint: Path | None = None, log: logging.Logger | None = None
-                 ) -> TrainResult:
-    """Load ``model``'s state from ``shared_dir`` when a part with the same inputs is stored;
-    else fit it and store its state there. ``model.shared_key`` names the part afterwards."""
-    from so_assets.models.base import TrainResult
-
+def fit_or_reuse(model: Part, data: TrainingData, shared_dir: Path, fit: Callable[[], R],
+                 log: logging.Logger | None = None) -> R | None:
+    """Load ``model``'s state from ``shared_dir`` when a part with the same inputs is stored
+    (None is returned); else run ``fit`` and store the state there (its result is returned).
+    ``model.shared_key`` names the part afterwards."""
     key = inputs_key(model, data)
     folder = shared_dir / key
     if (folder / COMPLETE).exists():
@@ -83,8 +96,8 @@ def fit_or_reuse(model: Model, data: TrainingData, shared_dir: Path, *,
         if log:
             log.info("%s: trained on the same inputs before, state reused from %s",
                      model.family, folder)
-        return TrainResult()
-    result = model.fit(data, checkpoint=checkpoint, log=log)
+        return None
+    result = fit()
     shared_dir.mkdir(parents=True, exist_ok=True)
     tmp = shared_dir / f".{key}.{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -116,7 +129,7 @@ def referenced_part(directory: Path) -> Path | None:
                             "under the models folder: train the model again")
 
 
-def save_part(model: Model, directory: Path) -> None:
+def save_part(model: Part, directory: Path) -> None:
     """``model``'s state into ``directory``: a reference when it is a shared part."""
     directory.mkdir(parents=True, exist_ok=True)
     if getattr(model, "shared_key", None):
@@ -125,7 +138,7 @@ def save_part(model: Model, directory: Path) -> None:
         model.save_state(directory)
 
 
-def load_part(model: Model, directory: Path) -> None:
+def load_part(model: Part, directory: Path) -> None:
     """Read back what :func:`save_part` wrote."""
     model.load_state(referenced_part(directory) or directory)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from so_assets.models.artifacts import new_version_dir, publish
-from so_assets.models.base import Model
+from so_assets.models.base import Model, TrainResult
 from so_assets.models.data import TrainingData
 from so_assets.models.registry import ModelSpec, baseline_for
 from so_assets.models.shared_parts import SHARED, fit_or_reuse
@@ -65,8 +65,11 @@ def train_and_publish(spec: ModelSpec, data: TrainingData, models_dir: Path,
     started = time.monotonic()
     model.shared_dir = models_dir / SHARED
     checkpoint = version / "best_checkpoint.pt"
-    result = (fit_or_reuse(model, data, model.shared_dir, checkpoint=checkpoint, log=log)
-              if model.shares_state else model.fit(data, checkpoint=checkpoint, log=log))
+    def fit() -> TrainResult:
+        return model.fit(data, checkpoint=checkpoint, log=log)
+
+    result = ((fit_or_reuse(model, data, model.shared_dir, fit, log) or TrainResult())
+              if model.shares_state else fit())
     train_seconds = time.monotonic() - started
     model.calibrate(data.validation)
     validation = model.evaluate(data.validation)
