@@ -6,14 +6,23 @@ On real Stack Exchange text the TF-IDF baseline beat every dense architecture: t
 named literally in the text, and a general-purpose sentence vector (384 numbers for a whole
 body) keeps the topic but drops those exact words. The dense side, in turn, knows synonyms and
 context the sparse one misses. This model trains all three on the training split; a
-logistic regression over (question, label) pairs, fitted on validation
-(:mod:`so_assets.models.stacking`), turns their scores, the label's rank and prior, and whether
-the question names the tag (:mod:`so_assets.models.literal`) into one probability.
+logistic regression over (question, label) pairs (:mod:`so_assets.models.stacking`) turns their
+scores, the label's rank and prior, and whether the question names the tag
+(:mod:`so_assets.models.literal`) into one probability.
+
+The stackers learn from out-of-fold scores of training questions: the three parts are trained
+again on all but one fold of a sample of training questions and score that fold, so the
+stackers see first-stage scores as they look on unseen questions. On robotics this gives the
+stackers eight times the questions that validation has (2,200 against 278) and lifted the
+test micro-F1 of clusters from 0.643 to 0.665 (TF-IDF: 0.621); validation stays unseen by every
+stage, for thresholds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
@@ -31,11 +40,12 @@ from so_assets.models.stacking import (
     FirstStage,
     PairStacker,
     cluster_features,
-    cross_fitted,
     tag_features,
 )
 
 CHUNK = 2048  # questions scored at a time: the pair features are CHUNK x labels x features
+STACKER_QUESTIONS = 8000  # training questions the stackers learn from (memory: x labels x 13)
+STACKER_FOLDS = 3
 
 
 class HybridFusion(TagModel):
@@ -57,20 +67,58 @@ class HybridFusion(TagModel):
         self.membership = self.labels.membership()
         self.log_prior = {"clusters": np.log(data.train.clusters.mean(0) + 1e-4),
                           "tags": np.log(data.train.tags.mean(0) + 1e-4)}
-        first = self._first_stage(data.validation)
-        self.tag_stacker, tag_scores = cross_fitted(
-            tag_features(first, self.membership, self.log_prior["tags"]), data.validation.tags)
-        self.cluster_stacker, cluster_scores = cross_fitted(
-            cluster_features(first, tag_scores, self.membership, self.log_prior["clusters"]),
-            data.validation.clusters)
-        self.held_out = (data.validation.question_ids, Scores(clusters=cluster_scores,
-                                                              tags=tag_scores))
+        first, truth = self._out_of_fold_first_stage(data, log)
+        tag_x = tag_features(first, self.membership, self.log_prior["tags"])
+        self.tag_stacker = PairStacker.fit(tag_x, truth.tags)
+        self.cluster_stacker = PairStacker.fit(
+            cluster_features(first, self.tag_stacker.scores(tag_x), self.membership,
+                             self.log_prior["clusters"]), truth.clusters)
         if log:
-            log.info("hybrid: stackers fitted on %d validation questions; cluster weights %s; "
-                     "tag weights %s", len(data.validation),
+            log.info("hybrid: stackers fitted on %d training questions' out-of-fold scores; "
+                     "cluster weights %s; tag weights %s", len(truth),
                      self.cluster_stacker.to_json(CLUSTER_FEATURES)["coef"],
                      self.tag_stacker.to_json(TAG_FEATURES)["coef"])
         return result
+
+    def _out_of_fold_first_stage(self, data: TrainingData, log: logging.Logger | None
+                                 ) -> tuple[FirstStage, SplitData]:
+        """First-stage scores of a sample of training questions, each from parts trained
+        without its fold, and those questions (labels included)."""
+        n = len(data.train)
+        rows = np.sort(np.random.default_rng(0).permutation(n)[
+            :int(self.params.get("stacker_questions", STACKER_QUESTIONS))])
+        folds = int(self.params.get("stacker_folds", STACKER_FOLDS))
+        fold_of = np.full(n, -1)
+        fold_of[rows] = np.random.default_rng(1).permutation(len(rows)) % folds
+        widths = {"sparse_clusters": self.labels.n_clusters, "sparse_tags": self.labels.n_tags,
+                  "neighbour_clusters": self.labels.n_clusters,
+                  "neighbour_tags": self.labels.n_tags,
+                  "dense_clusters": self.labels.n_clusters}
+        scores = {name: np.zeros((len(rows), w), np.float32) for name, w in widths.items()}
+        started = time.monotonic()
+        for k in range(folds):
+            held = np.flatnonzero(fold_of[rows] == k)
+            sparse, dense, neighbours = self._parts()
+            fold_data = dataclasses.replace(data, train=data.train.subset(fold_of != k))
+            for part in (sparse, neighbours, dense):
+                part.fit(fold_data)
+            questions = data.train.subset(rows[held])
+            sparse_scores = sparse.predict_scores(questions)
+            votes = neighbours.predict_scores(questions)
+            for name, value in (("sparse_clusters", sparse_scores.clusters),
+                                ("sparse_tags", sparse_scores.tags),
+                                ("neighbour_clusters", votes.clusters),
+                                ("neighbour_tags", votes.tags),
+                                ("dense_clusters", dense.predict_scores(questions).clusters)):
+                scores[name][held] = value
+            if log:
+                elapsed = time.monotonic() - started
+                log.info("hybrid: out-of-fold first stage %d/%d (%d questions, %.0fs, ~%.0fs "
+                         "left)", k + 1, folds, len(held), elapsed,
+                         elapsed / (k + 1) * (folds - k - 1))
+        questions = data.train.subset(rows)
+        return FirstStage(**scores, named_in_title=named_tags(questions.titles, self.labels.tags),
+                          named_in_body=named_tags(questions.bodies, self.labels.tags)), questions
 
     def _fit_part(self, part: TagModel, data: TrainingData, checkpoint: Path | None,
                   log: logging.Logger | None) -> TrainResult:
@@ -102,14 +150,6 @@ class HybridFusion(TagModel):
             clusters[rows] = self.cluster_stacker.scores(cluster_features(
                 first, tags[rows], self.membership, self.log_prior["clusters"]))
         return Scores(clusters=clusters, tags=tags)
-
-    def held_out_scores(self, split: SplitData) -> Scores:
-        """The validation questions the stackers were fitted on get their cross-fitted
-        scores; any other split, :meth:`predict_scores`."""
-        ids, scores = getattr(self, "held_out", (None, None))
-        if ids is not None and np.array_equal(ids, split.question_ids):
-            return scores
-        return self.predict_scores(split)
 
     def saved_meta(self) -> dict:
         return {**super().saved_meta(),

@@ -87,10 +87,11 @@ TAG_MODELS: tuple[ModelSpec, ...] = (
     ModelSpec("hybrid", HybridFusion,
               "sparse + dense: TF-IDF, MLP and nearest-neighbour scores, the tags the "
               "question names, label rank and prior, stacked by a logistic regression over "
-              "(question, label) pairs fitted on validation (cross-fitted), tags then clusters",
+              "(question, label) pairs fitted on out-of-fold training scores, tags then clusters",
               {"sparse": {"C": 4.0},
                "dense": {"network": "mlp", "loss": "bce", "train": {"epochs": 60, "lr": 1e-3}},
-               "neighbours": {"k": 25, "power": 4.0}}),
+               "neighbours": {"k": 25, "power": 4.0},
+               "stacker_questions": 8000, "stacker_folds": 3}),
     ModelSpec("embedding_bag", EmbeddingBagModel,
               "nn.EmbeddingBag over hashed word and bigram ids (2^17 buckets), class-weighted "
               "BCE, early stopping, gradient clipping",

@@ -1,10 +1,6 @@
 """A second stage over (question, label) pairs: what the first-stage models say about a label,
 where the label ranks for the question, how common it is, and whether the question names it,
-turned into one probability by a logistic regression fitted on the validation split.
-
-Fitted on validation, its own validation scores would be in-sample; :func:`cross_fitted` gives
-every validation question the score of a stacker that never saw it, for thresholds and
-figures that hold on unseen questions.
+turned into one probability by a logistic regression shared by every label.
 """
 
 from __future__ import annotations
@@ -121,18 +117,3 @@ class PairStacker:
     def from_json(cls, saved: dict) -> PairStacker:
         return cls(np.array(saved["mean"], np.float32), np.array(saved["scale"], np.float32),
                    np.array(list(saved["coef"].values())), float(saved["intercept"]))
-
-
-def cross_fitted(features: np.ndarray, truth: np.ndarray, folds: int = 5, seed: int = 0
-                 ) -> tuple[PairStacker, np.ndarray]:
-    """The stacker fitted on every question, and each question's score from a stacker fitted
-    on the other folds (questions, not pairs, are split)."""
-    fold = np.random.default_rng(seed).integers(0, folds, len(features))
-    held_out = np.zeros(truth.shape, dtype=np.float32)
-    for k in range(folds):
-        inside = fold != k
-        if inside.all() or not truth[inside].any():
-            continue
-        held_out[~inside] = PairStacker.fit(features[inside], truth[inside]).scores(
-            features[~inside])
-    return PairStacker.fit(features, truth), held_out
