@@ -19,6 +19,7 @@ from so_assets.storage.stores import Stores
 from so_assets.storage.tag_tables import (
     StoredTree,
     TreeNodeRow,
+    iter_day_question_tags,
     iter_question_tags,
     read_cluster_labels,
     read_imputation,
@@ -75,11 +76,15 @@ USAGE_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the candidates when usage_weight 
 
 def _question_batches(stores: Stores, split: str
                       ) -> Iterator[tuple[list[list[str]], np.ndarray]]:
-    """(tags, [n, d] question directions) of the questions of ``split``, a batch at a time."""
-    for batch in iter_question_tags(stores.questions, 20_000, split=split):
+    """(tags, [n, d] question directions) of the questions of ``split``, a batch at a time
+    (each batch's vectors read from its own day's partition)."""
+    embedded = set(stores.embeddings.days(VECTORS))
+    for day, batch in iter_day_question_tags(stores.questions, split):
+        if day not in embedded:
+            continue
         tags_of = dict(batch)
         for ids, arrays in stores.embeddings.iter_batches(VECTORS, ["title", "body"],
-                                                          question_ids=tags_of):
+                                                          question_ids=tags_of, days=[day]):
             yield ([tags_of[int(i)] for i in ids],
                    question_directions(arrays["title"], arrays["body"]))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pyarrow as pa
@@ -140,16 +140,36 @@ def read_cluster_labels(store: QuestionStore) -> dict[int, list[int]]:
                                 "WHERE len(cluster_labels) > 0").fetchall())
 
 
-def iter_question_tags(store: QuestionStore, batch: int = 50_000, split: str | None = None
+def iter_question_tags(store: QuestionStore, batch: int = 50_000
                        ) -> Iterator[Sequence[tuple[int, list[str]]]]:
-    """(question_id, tags) of every question (of ``split`` when given), in batches, without
-    loading the table whole."""
-    where = ("" if split is None else
-             " WHERE question_id IN (SELECT question_id FROM dataset_splits WHERE split = $split)")
+    """(question_id, tags) of every question, in batches, without loading the table whole."""
     with store.connect(read_only=True) as con:
-        reader = con.sql(f"SELECT question_id, tags FROM questions{where} ORDER BY question_id",
-                         params=None if split is None else {"split": split}
+        reader = con.sql("SELECT question_id, tags FROM questions ORDER BY question_id"
                          ).to_arrow_reader(batch)
         for record_batch in reader:
             yield list(zip(record_batch.column(0).to_pylist(), record_batch.column(1).to_pylist(),
                            strict=True))
+
+
+def iter_day_question_tags(store: QuestionStore, split: str, batch: int = 20_000
+                           ) -> Iterator[tuple[date, list[tuple[int, list[str]]]]]:
+    """(creation day, [(question_id, tags)]) of the questions of ``split``, one day at a time
+    and at most ``batch`` questions at once, so that each batch's vectors are read from its
+    own day's partition alone."""
+    day: date | None = None
+    pending: list[tuple[int, list[str]]] = []
+    with store.connect(read_only=True) as con:
+        reader = con.sql(
+            "SELECT creation_day, question_id, tags FROM questions WHERE question_id IN "
+            "(SELECT question_id FROM dataset_splits WHERE split = $split) "
+            "ORDER BY creation_day, question_id", params={"split": split}).to_arrow_reader(batch)
+        for record_batch in reader:
+            for row_day, question_id, tags in zip(*(c.to_pylist() for c in record_batch.columns),
+                                                  strict=True):
+                if pending and (row_day != day or len(pending) >= batch):
+                    yield day, pending
+                    pending = []
+                day = row_day
+                pending.append((question_id, tags))
+    if pending:
+        yield day, pending

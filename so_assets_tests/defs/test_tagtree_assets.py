@@ -16,6 +16,8 @@ from so_assets.defs.ingestion import questions, raw_questions
 from so_assets.defs.resources import EncoderResource, SourceResource, StorageResource
 from so_assets.defs.splits import dataset_splits
 from so_assets.defs.tagtree import tag_clustering_report, tag_labels, tag_tree
+from so_assets.storage.stores import Stores
+from so_assets.storage.tag_tables import iter_day_question_tags
 
 ASSETS = [raw_questions, questions, question_embedding_partitions, tag_embeddings,
           embedding_analysis, dataset_splits, tag_tree, tag_labels, tag_clustering_report]
@@ -64,6 +66,13 @@ def test_sample_tree_labels_and_report(tmp_path):
             "list_has_all(?, tags)", [sorted(unmapped)]).fetchone()[0]
         assert con.execute("SELECT count(*) FROM tag_labels").fetchall() == con.execute(
             "SELECT count(*) FROM questions").fetchall()
+    # the tree reads training questions a day (one partition) at a time, in capped batches
+    batches = list(iter_day_question_tags(Stores(tmp_path).questions, "train", batch=3))
+    days = [day for day, _ in batches]
+    assert days == sorted(days) and len(set(days)) == 7 and all(len(b) <= 3 for _, b in batches)
+    with duckdb.connect(str(tmp_path / "so_assets.duckdb"), read_only=True) as con:
+        assert sorted(q for _, b in batches for q, _ in b) == [r[0] for r in con.execute(
+            "SELECT question_id FROM dataset_splits WHERE split = 'train' ORDER BY 1").fetchall()]
     exported = json.loads((tmp_path / "tag_tree" / "tag_tree.json").read_text())
     assert set(exported["tag_paths"]) == kept
     report = (tmp_path / "reports" / "tag_clustering" / "tag_clustering_report.md").read_text()
