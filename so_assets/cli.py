@@ -111,7 +111,7 @@ def _read_body(args: argparse.Namespace) -> str:
 
 def _predict(args: argparse.Namespace) -> None:
     from so_assets.embedding.encoder import load_encoder
-    from so_assets.models.predict import load_tag_model, predict, predict_score
+    from so_assets.models.prediction.predict import load_tag_model, predict, predict_score
 
     title, body = clean_text(args.title, "title").strip(), _read_body(args)
     if not title:

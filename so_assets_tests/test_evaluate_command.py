@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from so_assets.cli import main
-from so_assets.models.base import Target
+from so_assets.models.core.base import Target
 from so_assets.models.registry import TAG_MODELS, tag_model
 from so_assets.stackexchange.sample_generator import generate_sample
 

@@ -3,49 +3,50 @@
 import dagster as dg
 
 from so_assets.defs.conditions import after_upstream, on_cadence
-from so_assets.defs.config import config_class, params_of
+from so_assets.defs.config import params_config
 from so_assets.defs.metadata import check_result, result_metadata
 from so_assets.defs.placement import TRAINS, WRITES_DUCKDB
 from so_assets.defs.resources import EncoderResource, StorageResource
 from so_assets.defs.splits import dataset_splits
 from so_assets.defs.tagtree import tag_labels, tag_tree
-from so_assets.models.base import Need, ScoreModel, TagModel
+from so_assets.models.core.base import Need, ScoreModel, TagModel
 from so_assets.models.registry import MODELS, ModelSpec, is_baseline
 from so_assets.steps import models as steps
 from so_assets.storage.embedding_kinds import TOKENS, VECTORS
-
-ScoreTargetConfig = config_class(steps.ScoreTargetParams, "ScoreTargetConfig")
 
 # The asset each input a model can need comes from.
 NEED_DEPS = {Need.TOKENS: TOKENS, Need.TAG_VECTORS: tag_tree, Need.TREE: tag_tree}
 
 
+def _config_name(spec: ModelSpec) -> str:
+    return "".join(part.title() for part in spec.asset_name.split("_")) + "Config"
+
+
 def model_asset(spec: ModelSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecksDefinition | None]:
-    """The asset that trains ``spec`` (its inputs from what its class needs) and, unless it is
-    its task's baseline itself, the check that it beats that baseline."""
+    """The asset that trains ``spec`` (its inputs from what its class needs; its parameters as
+    run config, the registry's values as defaults) and, unless it is its task's baseline
+    itself, the check that it beats that baseline. A score model does not materialize when no
+    question has a score (a source without scores): what reads it is skipped."""
     deps = [dataset_splits, tag_labels, VECTORS,
             *(NEED_DEPS[need] for need in sorted(spec.model.needs))]
+    ModelConfig = params_config(spec.params, _config_name(spec))
+    scored = issubclass(spec.model, ScoreModel)
 
-    if issubclass(spec.model, ScoreModel):
-        @dg.asset(name=spec.asset_name, deps=deps, group_name="models", **TRAINS,
-                  kinds={spec.model.engine}, description=spec.description,
-                  automation_condition=on_cadence())
-        def train(context: dg.AssetExecutionContext, config: ScoreTargetConfig,
-                  storage: StorageResource, encoder: EncoderResource) -> dg.MaterializeResult:
-            result = steps.train_model(storage.stores(encoder), spec, encoder.config(),
-                                       context.log, params_of(config, steps.ScoreTargetParams))
-            return dg.MaterializeResult(metadata={"params": dg.MetadataValue.json(spec.params),
-                                                  **result_metadata(result)})
-    else:
-        @dg.asset(name=spec.asset_name, deps=deps, group_name="models", **TRAINS,
-                  kinds={spec.model.engine}, description=spec.description,
-                  automation_condition=on_cadence())
-        def train(context: dg.AssetExecutionContext, storage: StorageResource,
-                  encoder: EncoderResource) -> dg.MaterializeResult:
-            result = steps.train_model(storage.stores(encoder), spec, encoder.config(),
-                                       context.log)
-            return dg.MaterializeResult(metadata={"params": dg.MetadataValue.json(spec.params),
-                                                  **result_metadata(result)})
+    @dg.asset(name=spec.asset_name, deps=deps, group_name="models", **TRAINS,
+              kinds={spec.model.engine}, description=spec.description,
+              automation_condition=on_cadence(), output_required=not scored)
+    def train(context: dg.AssetExecutionContext, config: ModelConfig,
+              storage: StorageResource, encoder: EncoderResource):
+        stores = storage.stores(encoder)
+        if scored and not steps.questions_have_scores(stores):
+            context.log.warning("%s: no labelled question has a score (the source gives "
+                                "none): not trained", spec.asset_name)
+            return
+        chosen = spec.with_params(config.model_dump())
+        result = steps.train_model(stores, chosen, encoder.config(), context.log)
+        yield dg.MaterializeResult(metadata={
+            "params": dg.MetadataValue.json(chosen.params.to_dict()),
+            **result_metadata(result)})
 
     if is_baseline(spec):
         return train, None

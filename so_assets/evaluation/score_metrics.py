@@ -10,14 +10,10 @@ AGE_BUCKETS = ((0, 30, "< 30 days"), (30, 365, "30 days - 1 year"), (365, 5 * 36
                (5 * 365, np.inf, "5+ years"))
 
 
-def signed_log1p(x: np.ndarray) -> np.ndarray:
-    """sign(s) * log1p(|s|): the heavy tail compressed, zero and sign kept."""
+def log_scale(x: np.ndarray) -> np.ndarray:
+    """sign(s) * log1p(|s|): the scale the ``_log`` metrics and the plots read scores on (the
+    heavy tail compressed, zero and sign kept)."""
     return np.sign(x) * np.log1p(np.abs(x))
-
-
-def signed_expm1(y: np.ndarray) -> np.ndarray:
-    """The inverse of :func:`signed_log1p`."""
-    return np.sign(y) * np.expm1(np.abs(y))
 
 
 def spearman(truth: np.ndarray, predicted: np.ndarray) -> float:
@@ -43,7 +39,7 @@ def regression_metrics(truth: np.ndarray, predicted: np.ndarray) -> dict[str, fl
     signed-log scale (both sides transformed)."""
     truth, predicted = np.asarray(truth, float), np.asarray(predicted, float)
     raw = _scale(truth, predicted)
-    log = _scale(signed_log1p(truth), signed_log1p(predicted))
+    log = _scale(log_scale(truth), log_scale(predicted))
     return raw | {f"{k}_log": v for k, v in log.items()}
 
 

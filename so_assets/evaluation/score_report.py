@@ -13,8 +13,8 @@ from so_assets.evaluation.score_metrics import (
     AGE_BUCKETS,
     SCORE_BUCKETS,
     bucket_errors,
+    log_scale,
     regression_metrics,
-    signed_log1p,
 )
 
 # Published by the reference project (100,000 StackOverflow questions, its own encoder and
@@ -104,10 +104,10 @@ def score_report(results: list[ScoreResult], truth: np.ndarray, age_days: np.nda
 
 def _plot_scatter(results: list[ScoreResult], truth: np.ndarray, path: Path) -> Path:
     fig, axes = new_figure_row(len(results), width=3.2 * len(results), height=3.4)
-    lo = float(min(signed_log1p(truth).min(), 0))
-    hi = float(signed_log1p(truth).max()) + 0.5
+    lo = float(min(log_scale(truth).min(), 0))
+    hi = float(log_scale(truth).max()) + 0.5
     for ax, r in zip(axes, results, strict=True):
-        ax.scatter(signed_log1p(truth), signed_log1p(r.predicted), s=6, alpha=0.35,
+        ax.scatter(log_scale(truth), log_scale(r.predicted), s=6, alpha=0.35,
                    color="#3b75af")
         ax.plot([lo, hi], [lo, hi], color="grey", linewidth=0.8, linestyle=":")
         ax.set_title(r.name, fontsize=9)
@@ -119,11 +119,11 @@ def _plot_scatter(results: list[ScoreResult], truth: np.ndarray, path: Path) -> 
 
 def _plot_residuals(result: ScoreResult, truth: np.ndarray, path: Path) -> Path:
     fig, (left, right) = new_figure_row(2)
-    residual = signed_log1p(result.predicted) - signed_log1p(truth)
+    residual = log_scale(result.predicted) - log_scale(truth)
     left.hist(residual, bins=40, color="#ef8636")
     left.set_xlabel("predicted - actual (signed log)")
     left.set_title(f"{result.name}: residuals")
-    right.scatter(signed_log1p(result.predicted), residual, s=6, alpha=0.35, color="#8d69b8")
+    right.scatter(log_scale(result.predicted), residual, s=6, alpha=0.35, color="#8d69b8")
     right.axhline(0, color="grey", linewidth=0.8)
     right.set_xlabel("predicted (signed log)")
     right.set_ylabel("residual")

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import f1_score, hamming_loss, precision_score, recall_score
+
+
+def micro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """Micro-averaged F1 of binary decisions against the true labels."""
+    tp = float((truth.astype(bool) & predicted).sum())
+    denominator = float(truth.sum() + predicted.sum())
+    return 2 * tp / denominator if denominator else 0.0
 
 
 def ranking_metrics(truth: np.ndarray, scores: np.ndarray, ks=(1, 3, 5)) -> dict[str, float]:
@@ -37,6 +43,8 @@ def frequency_buckets(train_truth: np.ndarray) -> dict[str, np.ndarray]:
 def multilabel_metrics(truth: np.ndarray, scores: np.ndarray, predicted: np.ndarray,
                        buckets: dict[str, np.ndarray] | None = None) -> dict[str, float]:
     """Every summary metric of the evaluation report for one model on one split."""
+    from sklearn.metrics import f1_score, hamming_loss, precision_score, recall_score
+
     y = truth.astype(bool)
     out = {
         "micro_f1": f1_score(y, predicted, average="micro", zero_division=0),

@@ -5,25 +5,30 @@ class's attributes say what it needs and predicts."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from so_assets.models.base import Model, ScoreModel, TagModel, Target
-from so_assets.models.baseline import MeanBaseline, MostFrequentBaseline
-from so_assets.models.boosted import XGBoostMulticlass
-from so_assets.models.data import LabelSpace
-from so_assets.models.dense import Hierarchical, TorchDense
-from so_assets.models.dual_encoder import DualEncoderModel
-from so_assets.models.finetuned import FinetunedEncoder
-from so_assets.models.hybrid import HybridFusion
-from so_assets.models.linear import TfidfLinear
-from so_assets.models.neighbours import KnnVotes
-from so_assets.models.score_boosted import XGBoostRegressor
-from so_assets.models.score_linear import TabularRidge, TfidfSvdRidge
-from so_assets.models.score_torch import TorchRegressor
-from so_assets.models.seq2seq import Seq2SeqTagger
-from so_assets.models.sequence import SequenceModel
-from so_assets.models.word_models import EmbeddingBagModel, RecurrentModel
+from so_assets.models.core.base import Model, ScoreModel, ScoreParams, TagModel, Target
+from so_assets.models.core.data import LabelSpace
+from so_assets.models.core.params import Params
+from so_assets.models.scores.baseline import MeanBaseline
+from so_assets.models.scores.boosted import XGBoostRegressor, XGBoostRegressorParams
+from so_assets.models.scores.linear import TabularRidge, TfidfSvdRidge
+from so_assets.models.scores.regressor import TorchRegressor, TorchRegressorParams
+from so_assets.models.tags.baseline import MostFrequentBaseline
+from so_assets.models.tags.boosted import XGBoostMulticlass
+from so_assets.models.tags.dense import Hierarchical, TorchDense, TorchDenseParams
+from so_assets.models.tags.dual_encoder import DualEncoderModel
+from so_assets.models.tags.finetuned import FinetunedEncoder
+from so_assets.models.tags.hybrid import HybridFusion
+from so_assets.models.tags.linear import TfidfLinear
+from so_assets.models.tags.neighbours import KnnVotes
+from so_assets.models.tags.seq2seq import Seq2SeqParams, Seq2SeqTagger
+from so_assets.models.tags.sequence import SequenceModel
+from so_assets.models.tags.word_models import EmbeddingBagModel, RecurrentModel
+from so_assets.models.training.config import TrainConfig
 
 FAMILIES: dict[str, type[Model]] = {cls.family: cls for cls in (
     TfidfLinear, XGBoostMulticlass, DualEncoderModel, TorchDense, SequenceModel, Hierarchical,
@@ -34,12 +39,25 @@ FAMILIES: dict[str, type[Model]] = {cls.family: cls for cls in (
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One registered model: its name, class and parameters."""
+    """One registered model: its name, class and parameters (an instance of its family's
+    parameter class, or a mapping checked against it: an unknown or ill-typed key is an
+    error naming it)."""
 
     name: str
     model: type[Model]
     description: str
-    params: dict = field(default_factory=dict)
+    params: Params | Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.params, self.model.params_class):
+            if not isinstance(self.params, Mapping):
+                raise TypeError(f"model {self.name!r}: params must be "
+                                f"{self.model.params_class.__name__} or a mapping")
+            try:
+                checked = self.model.params_class.from_dict(self.params)
+            except ValueError as error:
+                raise ValueError(f"model {self.name!r}: {error}") from None
+            object.__setattr__(self, "params", checked)
 
     @property
     def task(self) -> str:
@@ -50,106 +68,96 @@ class ModelSpec:
         """The asset's name, which is also its folder under ``data/models/``."""
         return f"{self.task}_model_{self.name}"
 
+    def with_params(self, changes: Mapping[str, Any]) -> ModelSpec:
+        """This spec with some parameters changed (checked like the registry's own)."""
+        try:
+            return replace(self, params=self.params.with_values(changes))
+        except ValueError as error:
+            raise ValueError(f"model {self.name!r}: {error}") from None
+
     def build(self, labels: LabelSpace) -> Model:
         return self.model(labels, self.params)
 
 
 TAG_MODELS: tuple[ModelSpec, ...] = (
     ModelSpec("tfidf_linear", TfidfLinear,
-              "one-vs-rest logistic regression on TF-IDF of title and body (baseline)",
-              {"C": 4.0}),
+              "one-vs-rest logistic regression on TF-IDF of title and body (baseline)"),
     ModelSpec("xgboost", XGBoostMulticlass,
-              "XGBoost multiclass on the majority-vote cluster, title + body vectors",
-              {"n_estimators": 150, "max_depth": 4, "learning_rate": 0.2}),
+              "XGBoost multiclass on the majority-vote cluster, title + body vectors"),
     ModelSpec("dual_encoder", DualEncoderModel,
               "no training: cosine of the question to cluster means and tag vectors"),
-    ModelSpec("mlp", TorchDense, "MLP on [title, body] vectors, BCE with class weights",
-              {"network": "mlp", "loss": "bce", "train": {"epochs": 60, "lr": 1e-3}}),
+    ModelSpec("mlp", TorchDense, "MLP on [title, body] vectors, BCE with class weights"),
     ModelSpec("dsf_mhsa", TorchDense,
               "dual-stream fusion, self-attention over 4 + 4 learned stream tokens, ASL",
-              {"network": "dsf_mhsa", "loss": "asl", "train": {"epochs": 60, "lr": 5e-4}}),
+              TorchDenseParams(network="dsf_mhsa", loss="asl", hidden=256,
+                               train=TrainConfig(epochs=60, lr=5e-4))),
     ModelSpec("dsf_cross_attention", TorchDense,
               "dual-stream fusion, title tokens attend to body tokens; ASL (4, 1), manifold "
               "mixup, OneCycleLR",
-              {"network": "dsf_cross_attention", "loss": "asl",
-               "train": {"epochs": 40, "lr": 1e-3, "scheduler": "onecycle",
-                         "mixup_alpha": 0.4, "patience": 10}}),
+              TorchDenseParams(network="dsf_cross_attention", loss="asl", hidden=256,
+                               train=TrainConfig(epochs=40, scheduler="onecycle",
+                                                 mixup_alpha=0.4, patience=10))),
     ModelSpec("sequence_dsf", SequenceModel,
               "Conv1d + self-attention over 32 body segments, title segments cross-attend; "
-              "focal loss with label smoothing",
-              {"loss": "focal", "train": {"epochs": 40, "lr": 5e-4, "batch_size": 64}}),
+              "focal loss with label smoothing"),
     ModelSpec("hierarchical", Hierarchical,
-              "cluster head and tag head on one trunk; tag score = p(cluster) x p(tag)",
-              {"train": {"epochs": 60, "lr": 1e-3}}),
+              "cluster head and tag head on one trunk; tag score = p(cluster) x p(tag)"),
     ModelSpec("knn_votes", KnnVotes,
               "the tags of the 25 nearest training questions (cosine of the vectors), votes "
-              "weighted by similarity^4", {"k": 25, "power": 4.0}),
+              "weighted by similarity^4"),
     ModelSpec("hybrid", HybridFusion,
               "sparse + dense: TF-IDF, MLP and nearest-neighbour scores, the tags the "
               "question names, label rank and prior, stacked by a logistic regression over "
-              "(question, label) pairs fitted on out-of-fold training scores, tags then clusters",
-              {"sparse": {"C": 4.0},
-               "dense": {"network": "mlp", "loss": "bce", "train": {"epochs": 60, "lr": 1e-3}},
-               "neighbours": {"k": 25, "power": 4.0},
-               "stacker_questions": 8000, "stacker_folds": 3}),
+              "(question, label) pairs fitted on out-of-fold training scores, tags then "
+              "clusters"),
     ModelSpec("embedding_bag", EmbeddingBagModel,
               "nn.EmbeddingBag over hashed word and bigram ids (2^17 buckets), class-weighted "
-              "BCE, early stopping, gradient clipping",
-              {"buckets": 2**17, "dim": 64,
-               "train": {"epochs": 40, "lr": 2e-2, "batch_size": 128, "patience": 4,
-                         "weight_decay": 0.0}}),
+              "BCE, early stopping, gradient clipping"),
     ModelSpec("recurrent", RecurrentModel,
               "BiLSTM over title words, BiGRU over the first 120 body words (vocabulary of "
-              "the training split), auxiliary title-only output weighted 0.3",
-              {"aux_weight": 0.3, "vocabulary": 30_000, "embed": 64, "hidden": 64,
-               "body_words": 120,
-               "train": {"epochs": 15, "lr": 2e-3, "batch_size": 64, "patience": 4}}),
+              "the training split), auxiliary title-only output weighted 0.3"),
     ModelSpec("finetuned_encoder", FinetunedEncoder,
               "the default encoder fine-tuned with cluster and tag heads (on the CPU: 64 "
               "tokens, top 2 layers, 2 epochs; with CUDA: 256 tokens, every layer)"),
     ModelSpec("seq2seq_tags", Seq2SeqTagger,
               "T5 decoder (trained here) over the stored segments writes the kept tags, beam "
-              "search over valid tags",
-              {"target": "tags", "beams": 8, "max_tags": 5,
-               "train": {"epochs": 20, "lr": 1e-3, "batch_size": 64, "patience": 3}}),
+              "search over valid tags"),
     ModelSpec("seq2seq_paths", Seq2SeqTagger,
               "T5 decoder writes each tag's tag-tree path code; constrained beam search keeps "
-              "to valid paths, mapped back to tags",
-              {"target": "paths", "beams": 8, "max_tags": 5,
-               "train": {"epochs": 20, "lr": 1e-3, "batch_size": 64, "patience": 3}}),
+              "to valid paths, mapped back to tags", Seq2SeqParams(target="paths")),
 )
-SCORE_TRAIN = {"epochs": 80, "lr": 1e-3, "patience": 10}
 SCORE_MODELS: tuple[ModelSpec, ...] = (
     ModelSpec("mean_baseline", MeanBaseline,
               "the training mean of the target for every question (what the others must beat)"),
     ModelSpec("tfidf_svd_ridge", TfidfSvdRidge,
-              "TF-IDF of title and body, truncated SVD (256), posting-time features, ridge",
-              {"components": 256, "alpha": 10.0}),
+              "TF-IDF of title and body, truncated SVD (256), posting-time features, ridge"),
     ModelSpec("tabular_ridge", TabularRidge,
               "ridge on the posting-time features alone (no text vectors), penalty chosen by "
               "cross-validation"),
     ModelSpec("title_mlp", TorchRegressor,
               "MLP on the title vector and the posting-time features, early stopping",
-              {"network": "mlp", "streams": ["title"], "train": SCORE_TRAIN}),
+              TorchRegressorParams(streams=("title",))),
     ModelSpec("body_mlp", TorchRegressor,
               "MLP on the body vector and the posting-time features, early stopping",
-              {"network": "mlp", "streams": ["body"], "train": SCORE_TRAIN}),
+              TorchRegressorParams(streams=("body",))),
     ModelSpec("dsf_cross_attention", TorchRegressor,
               "dual-stream fusion regressor: title tokens attend to body tokens, features "
               "joined before the head",
-              {"network": "dsf_cross_attention", "train": {**SCORE_TRAIN, "lr": 5e-4}}),
+              TorchRegressorParams(network="dsf_cross_attention", hidden=128,
+                                   train=TrainConfig(epochs=80, lr=5e-4, patience=10))),
     ModelSpec("dsf_mhsa", TorchRegressor,
               "dual-stream fusion regressor: self-attention over title and body tokens",
-              {"network": "dsf_mhsa", "train": {**SCORE_TRAIN, "lr": 5e-4}}),
+              TorchRegressorParams(network="dsf_mhsa", hidden=128,
+                                   train=TrainConfig(epochs=80, lr=5e-4, patience=10))),
     ModelSpec("huber_mlp", TorchRegressor,
               "MLP on title, body and features with a Huber loss: the heavy tail's outliers "
               "weigh linearly, not quadratically",
-              {"network": "mlp", "loss": "huber", "huber_delta": 0.5, "train": SCORE_TRAIN}),
+              TorchRegressorParams(loss="huber", huber_delta=0.5)),
     ModelSpec("xgboost", XGBoostRegressor,
               "XGBoost (hist, CUDA when present) on the vectors and the posting-time features"),
     ModelSpec("xgboost_quantile", XGBoostRegressor,
               "XGBoost quantile regression (10 / 50 / 90 %): the median and an 80 % interval",
-              {"quantiles": True}),
+              XGBoostRegressorParams(quantiles=True)),
 )
 MODELS: tuple[ModelSpec, ...] = TAG_MODELS + SCORE_MODELS
 BY_ASSET_NAME = {spec.asset_name: spec for spec in MODELS}
@@ -160,12 +168,14 @@ BASELINES: dict[type[Model], type[Model]] = {TagModel: MostFrequentBaseline,
 """Each task's naive model, which every model of the task must beat."""
 
 
-def baseline_for(model: type[Model], labels: LabelSpace, params: dict | None = None) -> Model:
+def baseline_for(model: type[Model], labels: LabelSpace, params: Params | None = None
+                 ) -> Model:
     """The (unfitted) naive model of ``model``'s task; a score baseline learns the same
     target as ``params`` says."""
     for task, baseline in BASELINES.items():
         if issubclass(model, task):
-            return baseline(labels, {k: v for k, v in (params or {}).items() if k == "target"})
+            target = getattr(params, "target", None)
+            return baseline(labels, ScoreParams(target=target) if target else None)
     raise ValueError(f"{model.__name__} belongs to no task with a baseline")
 
 

@@ -74,7 +74,7 @@ class EvaluationRun:
     """What the trained models take on disk (every folder and shared part)."""
 
     def summary(self) -> dict:
-        from so_assets.models.training import process_peak_rss_mb
+        from so_assets.models.publication.train import process_peak_rss_mb
 
         return {"dataset": self.dataset, "format": self.format, **asdict(self.plan),
                 "success": all(self.checks.values()), "checks": self.checks,

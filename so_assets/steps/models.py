@@ -12,17 +12,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from so_assets.embedding.config import EncoderConfig
-from so_assets.models.artifacts import current_dir, read_metrics
+from so_assets.models.publication.artifacts import current_dir, read_metrics
 from so_assets.models.registry import SCORE_MODELS, TAG_MODELS, ModelSpec
 from so_assets.steps.results import CheckOutcome, ReportResult, param, write_report
+from so_assets.storage.datasets import labelled_sources
 from so_assets.storage.splits import assign_splits
 from so_assets.storage.stores import Stores
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from so_assets.models.data import SplitData, TrainingData
-    from so_assets.models.orphans import OrphanCandidates
+    from so_assets.models.core.data import SplitData, TrainingData
+    from so_assets.models.tags.orphans import OrphanCandidates
 
 
 @dataclass(frozen=True)
@@ -61,22 +62,20 @@ class ModelResult:
     training_curve: Path | None
 
 
-@dataclass(frozen=True)
-class ScoreTargetParams:
-    target: str | None = param(None, "What score models learn: 'log' (sign(s)·log1p(|s|)) or "
-                                     "'raw'; empty keeps each model's own (log for most).")
+def questions_have_scores(stores: Stores) -> bool:
+    """Whether any labelled question comes from a source that gives scores."""
+    from so_assets.stackexchange.sources import SOURCES
+
+    return any(SOURCES[s].has_scores if s in SOURCES else True
+               for s in labelled_sources(stores.questions))
 
 
 def train_model(stores: Stores, spec: ModelSpec, encoder_config: EncoderConfig,
-                log: logging.Logger, target: ScoreTargetParams | None = None) -> ModelResult:
+                log: logging.Logger) -> ModelResult:
     """Train ``spec`` on the current splits and publish it under ``models/<asset name>/``."""
-    from so_assets.models.assemble import assemble
-    from so_assets.models.training import train_and_publish
+    from so_assets.models.prediction.assemble import assemble
+    from so_assets.models.publication.train import train_and_publish
 
-    if target is not None and target.target:
-        if target.target not in ("log", "raw"):
-            raise ValueError(f"target {target.target!r}: choose 'log' or 'raw'")
-        spec = dataclasses.replace(spec, params={**spec.params, "target": target.target})
     data, _ = assemble(stores, spec.model.needs)
     trained = train_and_publish(spec, data, stores.models_dir,
                                 dataclasses.asdict(encoder_config), log)
@@ -106,8 +105,8 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger,
     from so_assets.evaluation.tag_metrics import frequency_buckets, multilabel_metrics
     from so_assets.evaluation.tag_report import ModelResult as Evaluated
     from so_assets.evaluation.tag_report import tag_report
-    from so_assets.models.assemble import assemble
-    from so_assets.models.base import TagModel
+    from so_assets.models.core.base import TagModel
+    from so_assets.models.prediction.assemble import assemble
     from so_assets.models.registry import baseline_for, load_model
     from so_assets.storage.model_metrics import write_tag_model_metrics
 
@@ -151,7 +150,7 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger,
 
 
 def _orphan_candidates(stores: Stores, kept_tags: list[str]) -> OrphanCandidates:
-    from so_assets.models.orphans import OrphanCandidates
+    from so_assets.models.tags.orphans import OrphanCandidates
     from so_assets.storage.tag_tables import read_imputation
 
     vectors = stores.tag_tree_vectors.load()
@@ -166,7 +165,7 @@ def _all_tag_metrics(model, candidates: OrphanCandidates, data: TrainingData, te
     through their kept tag (threshold tuned on the model's validation scores), and the tags
     nothing can predict counted as missed."""
     from so_assets.evaluation.tag_metrics import multilabel_metrics
-    from so_assets.models.orphans import all_tags_view, tuned_for
+    from so_assets.models.tags.orphans import all_tags_view, tuned_for
 
     held_out = model.held_out_scores(data.validation)
     _, validation_chosen = model.decide(held_out)
@@ -182,7 +181,7 @@ def _all_tag_metrics(model, candidates: OrphanCandidates, data: TrainingData, te
 def threshold_comparison(model, scores, test, saved: dict) -> dict[str, float]:
     """Validation and test micro-F1 of the model's threshold rule, and test micro-F1 at the
     single best validation threshold (what per-label tuning must not fall below)."""
-    from so_assets.models.thresholds import apply_thresholds, micro_f1
+    from so_assets.models.core.thresholds import apply_thresholds, micro_f1
 
     validation = saved.get("validation", {})
     out = {}
@@ -205,8 +204,8 @@ def score_evaluation_report(stores: Stores, log: logging.Logger,
     raw and the log scale, errors by score bucket and by age bucket, plots, feature
     importance."""
     from so_assets.evaluation.score_report import ScoreResult, score_report
-    from so_assets.models.assemble import assemble
-    from so_assets.models.base import ScoreModel
+    from so_assets.models.core.base import ScoreModel
+    from so_assets.models.prediction.assemble import assemble
     from so_assets.models.registry import load_model
     from so_assets.storage.model_metrics import write_score_model_metrics
 

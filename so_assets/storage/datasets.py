@@ -47,6 +47,15 @@ class SplitRows:
         return len(self.question_ids)
 
 
+def labelled_sources(store: QuestionStore) -> set[str]:
+    """The sources (``questions.source``) of the labelled questions in a split."""
+    with store.connect(read_only=True) as con:
+        rows = con.execute("SELECT DISTINCT q.source FROM questions q JOIN tag_labels l "
+                           "USING (question_id) JOIN dataset_splits s USING (question_id) "
+                           "WHERE len(l.cluster_labels) > 0").fetchall()
+    return {r[0] for r in rows}
+
+
 def split_rows(store: QuestionStore, split: str) -> SplitRows:
     """The labelled questions of ``split`` (one of train, validation, test)."""
     if split not in SPLITS:

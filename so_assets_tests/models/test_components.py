@@ -12,13 +12,23 @@ from so_assets.evaluation.tag_metrics import (
     per_label_table,
     ranking_metrics,
 )
-from so_assets.models.losses import AsymmetricLoss, FocalLoss, WeightedBCE, positive_weights
-from so_assets.models.networks import DualStreamFusion, HierarchicalHeads, SequenceDSF, mixup
-from so_assets.models.thresholds import (
+from so_assets.models.core.thresholds import (
     apply_thresholds,
     best_global_threshold,
     best_label_thresholds,
     choose_thresholds,
+)
+from so_assets.models.training.losses import (
+    AsymmetricLoss,
+    FocalLoss,
+    WeightedBCE,
+    positive_weights,
+)
+from so_assets.models.training.networks import (
+    DualStreamFusion,
+    HierarchicalHeads,
+    SequenceDSF,
+    mixup,
 )
 
 
@@ -133,7 +143,7 @@ def test_a_label_on_every_training_question_scores_one_and_does_not_stop_the_fit
     so the label scores 1 (and a label never seen scores 0) while the others are fitted."""
     from scipy.sparse import csr_matrix
 
-    from so_assets.models.linear import LabelwiseLogistic
+    from so_assets.models.tags.linear import LabelwiseLogistic
 
     rng = np.random.default_rng(0)
     x = csr_matrix(rng.random((40, 6)).astype(np.float32))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from so_assets.models.data import SplitData
-from so_assets.models.orphans import CLOSED, OrphanCandidates, all_tags_view, tuned_for
+from so_assets.models.core.data import SplitData
+from so_assets.models.tags.orphans import CLOSED, OrphanCandidates, all_tags_view, tuned_for
 
 KEPT = ["robot", "arduino"]
 # "servo" (an orphan of robot) points along x, "shield" (of arduino) along y.

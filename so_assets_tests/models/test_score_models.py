@@ -10,15 +10,11 @@ from datetime import date
 import numpy as np
 import pytest
 
-from so_assets.evaluation.score_metrics import (
-    bucket_errors,
-    regression_metrics,
-    signed_expm1,
-    signed_log1p,
-)
-from so_assets.models.data import LabelSpace, SplitData, TrainingData
-from so_assets.models.features import tabular_features, tabular_names
+from so_assets.evaluation.score_metrics import bucket_errors, regression_metrics
+from so_assets.models.core.data import LabelSpace, SplitData, TrainingData
+from so_assets.models.core.target import signed_expm1, signed_log1p
 from so_assets.models.registry import SCORE_MODELS, baseline_for, is_baseline, load_model
+from so_assets.models.scores.features import tabular_features, tabular_names
 
 LABELS = LabelSpace(["a", "b", "c"], ["x", "y", "z"], [0, 1, 2])
 
@@ -154,7 +150,7 @@ def test_regression_metrics_on_a_hand_example():
 def test_post_hoc_columns_never_reach_a_score_model(tmp_path):
     """Views, answers, comments and anything about accepted answers change after posting:
     scrambling them in the database must leave every model input exactly as it was."""
-    from so_assets.models.assemble import label_space, load_split
+    from so_assets.models.prediction.assemble import label_space, load_split
     from so_assets.steps.models import SplitParams, assign_dataset_splits
     from so_assets.storage.embedding_store import VECTORS
     from so_assets.storage.questions_refresh import refresh_questions

@@ -11,15 +11,15 @@ import os
 import numpy as np
 import pytest
 
-from so_assets.models.registry import load_model, tag_model
-from so_assets.models.shared_parts import (
+from so_assets.models.publication.shared_parts import (
     GRACE_SECONDS,
     SHARED,
     inputs_key,
     referenced_part,
     remove_unused,
 )
-from so_assets.models.training import train_and_publish
+from so_assets.models.publication.train import train_and_publish
+from so_assets.models.registry import load_model, tag_model
 from so_assets_tests.models.test_tag_families import LABELS, TrainingData, synthetic_split
 
 
@@ -32,9 +32,7 @@ def test_hybrid_reuses_the_published_tfidf_model_instead_of_storing_a_copy(data,
                                                                           caplog):
     models = tmp_path / "models"
     tfidf = train_and_publish(tag_model("tfidf_linear"), data, models)
-    hybrid_spec = tag_model("hybrid")
-    hybrid_spec = dataclasses.replace(hybrid_spec, params={
-        **hybrid_spec.params, "dense": {"network": "mlp", "train": {"epochs": 3}}})
+    hybrid_spec = tag_model("hybrid").with_params({"dense": {"train": {"epochs": 3}}})
     with caplog.at_level(logging.INFO):
         hybrid = train_and_publish(hybrid_spec, data, models)
     assert "tfidf_linear: trained on the same inputs before, state reused" in caplog.text
@@ -55,8 +53,7 @@ def test_other_inputs_make_another_part(data):
     changed = dataclasses.replace(data.train, titles=["edited", *data.train.titles[1:]])
     assert inputs_key(model, data) != inputs_key(
         model, TrainingData(LABELS, changed, data.validation))
-    other = tag_model("tfidf_linear").build(LABELS)
-    other.params = {"C": 1.0}
+    other = tag_model("tfidf_linear").with_params({"C": 1.0}).build(LABELS)
     assert inputs_key(model, data) != inputs_key(other, data)
 
 
@@ -87,7 +84,7 @@ def test_a_reference_never_leads_out_of_the_models_folder(tmp_path):
 
 def test_the_same_inputs_reuse_the_part_other_code_retrains_it(data, tmp_path, caplog,
                                                                 monkeypatch):
-    from so_assets.models import shared_parts
+    from so_assets.models.publication import shared_parts
 
     models = tmp_path / "models"
     first = train_and_publish(tag_model("tfidf_linear"), data, models)

@@ -5,15 +5,14 @@ on tiny random models built from configs (nothing is downloaded)."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
-from so_assets.models.data import LabelSpace, SplitData, TrainingData
-from so_assets.models.registry import baseline_for, load_model, tag_model
-from so_assets.models.tag_codec import TagCodec
-from so_assets.models.training import train_and_publish
+from so_assets.models.core.data import LabelSpace, SplitData, TrainingData
+from so_assets.models.publication.train import train_and_publish
+from so_assets.models.registry import ModelSpec, baseline_for, load_model, tag_model
+from so_assets.models.tags.finetuned import EVERY_LAYER
+from so_assets.models.tags.tag_codec import TagCodec
 
 TAGS = ["python", "pandas", "java", "spring", "rust", "cargo"]
 LABELS = LabelSpace(["python", "java", "rust"], TAGS, [0, 0, 1, 1, 2, 2])
@@ -84,10 +83,9 @@ def tiny_models(tmp_path_factory) -> dict[str, str]:
     return paths
 
 
-def short(name: str, **params) -> dataclasses.replace:
-    spec = tag_model(name)
-    train = {**spec.params.get("train", {}), **params.pop("train", {})}
-    return dataclasses.replace(spec, params={**spec.params, **params, "train": train})
+def short(name: str, **params) -> ModelSpec:
+    """The registered model ``name`` with some parameters changed (nested ones merged)."""
+    return tag_model(name).with_params(params)
 
 
 SLOW = pytest.mark.slow  # a minute or more each on two cores
@@ -128,7 +126,7 @@ def test_finetuned_encoder_trains_end_to_end_on_a_tiny_random_bert(data, tiny_mo
     accumulation) on a random BERT: it learns the words from scratch."""
     training, test = data
     spec = short("finetuned_encoder", encoder=tiny_models["bert"], max_length=48,
-                 head_lr_scale=5.0, trainable_layers=None,
+                 head_lr_scale=5.0, trainable_layers=EVERY_LAYER,
                  train={"epochs": 12, "lr": 3e-3, "batch_size": 16, "accumulate": 2,
                         "patience": 4, "scheduler": "plateau"})
     trained = train_and_publish(spec, training, tmp_path)
@@ -173,7 +171,7 @@ def test_one_token_tags_are_never_written_twice():
 
 
 def test_a_tag_is_named_by_its_words_in_a_row_not_by_a_longer_word():
-    from so_assets.models.literal import named_tags
+    from so_assets.models.tags.literal import named_tags
 
     tags = ["machine-learning", "arduino", "c++", ".net", "carbon", "node.js", "python-3.x"]
     named = named_tags(["Machine learning on two Arduinos", "C++ or .NET?",
@@ -186,7 +184,7 @@ def test_a_tag_is_named_by_its_words_in_a_row_not_by_a_longer_word():
 def test_the_stacker_learns_one_rule_for_every_label_and_scores_new_questions():
     """A feature that marks the true labels, shared by all labels: the stacker learns it from
     some questions and applies it to questions it never saw, and survives a save."""
-    from so_assets.models.stacking import PairStacker
+    from so_assets.models.tags.stacking import PairStacker
 
     rng = np.random.default_rng(0)
     truth = (rng.random((300, 8)) < 0.2).astype(np.float32)
@@ -253,7 +251,7 @@ def test_fine_tuning_on_the_cpu_trains_only_the_top_layers(kind):
     the top layers and the heads trained; BERT's and Qwen3's layer stacks are both found."""
     from transformers import BertConfig, BertModel, Qwen3Config, Qwen3Model
 
-    from so_assets.models.networks import EncoderClassifier, transformer_layers
+    from so_assets.models.training.networks import EncoderClassifier, transformer_layers
 
     small = {"hidden_size": 32, "num_hidden_layers": 3, "num_attention_heads": 2,
              "intermediate_size": 64, "vocab_size": 100}

@@ -12,10 +12,16 @@ import numpy as np
 import pytest
 import torch
 
-from so_assets.models.artifacts import current_dir, new_version_dir, publish, published_models
-from so_assets.models.networks import MLP
-from so_assets.models.thresholds import best_global_threshold
-from so_assets.models.torch_loop import TrainConfig, seed_everything, train_network
+from so_assets.models.core.thresholds import best_global_threshold
+from so_assets.models.publication.artifacts import (
+    current_dir,
+    new_version_dir,
+    publish,
+    published_models,
+)
+from so_assets.models.training.config import TrainConfig
+from so_assets.models.training.networks import MLP
+from so_assets.models.training.torch_loop import seed_everything, train_network
 from so_assets.stackexchange.sample import SampleTransport
 from so_assets.storage.question_store import QuestionStore
 from so_assets.storage.questions_refresh import refresh_questions
@@ -161,7 +167,7 @@ def test_killing_training_mid_way_keeps_the_previous_model(tmp_path):
 
 def synthetic_data(x: np.ndarray, clusters: np.ndarray, train: slice, validation: slice):
     """TrainingData over hand-made vectors (4 + 4 dimensions) and cluster labels."""
-    from so_assets.models.data import LabelSpace, SplitData, TrainingData
+    from so_assets.models.core.data import LabelSpace, SplitData, TrainingData
 
     def split(rows):
         n = len(range(len(x))[rows])
@@ -176,8 +182,8 @@ def synthetic_data(x: np.ndarray, clusters: np.ndarray, train: slice, validation
 def fit_publish(models_dir: Path, log, seed: int = 0) -> None:
     """Train the registered MLP on synthetic data and publish it (used by the kill test; a
     new ``seed`` makes new inputs, which are trained on rather than found trained)."""
+    from so_assets.models.publication.train import train_and_publish
     from so_assets.models.registry import tag_model
-    from so_assets.models.training import train_and_publish
 
     x, y = separable(n=400, seed=seed)
     train_and_publish(tag_model("mlp"), synthetic_data(x, y, slice(0, 300), slice(300, 400)),
@@ -236,16 +242,14 @@ def test_loading_never_leaves_the_models_folder(tmp_path):
 def test_two_trainings_on_the_same_inputs_give_the_same_model(name, tmp_path):
     """Seeding happens before the network is built; dropout, mixup and batch order are
     seeded; torch runs deterministic kernels on the CPU."""
-    import dataclasses
 
+    from so_assets.models.publication.train import train_and_publish
     from so_assets.models.registry import tag_model
-    from so_assets.models.training import train_and_publish
 
     x, y = separable(n=400)
     data = synthetic_data(x, y, slice(0, 300), slice(300, 400))
     spec = tag_model(name)
-    spec = dataclasses.replace(spec, params={**spec.params, "train": {
-        **spec.params["train"], "epochs": 6}})
+    spec = spec.with_params({"train": {"epochs": 6}})
     first = train_and_publish(spec, data, tmp_path / "a")
     second = train_and_publish(spec, data, tmp_path / "b")
     assert np.array_equal(first.model.predict_scores(data.validation).clusters,

@@ -1,0 +1,1 @@
+"""The model contract, typed parameters, the data models see, thresholds, the score target."""

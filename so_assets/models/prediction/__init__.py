@@ -1,0 +1,1 @@
+"""The splits assembled from the stores, and predictions for new questions."""

@@ -1,0 +1,68 @@
+"""Assemble the splits, label space and inputs every model trains and is tested on."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import numpy as np
+
+from so_assets.models.core.base import Need
+from so_assets.models.core.data import LabelSpace, SplitData, TrainingData, load_dense, multi_hot
+from so_assets.stackexchange.sources import SOURCES
+from so_assets.storage.datasets import split_rows
+from so_assets.storage.embedding_store import TOKEN_FIELDS, TOKENS, VECTORS
+from so_assets.storage.stores import Stores
+from so_assets.storage.tag_tables import StoredTree, read_tree
+from so_assets.tagtree.geometry import normalize_rows
+
+
+def label_space(tree: StoredTree) -> LabelSpace:
+    """Depth-1 clusters (named by representative tag) and the kept tags, grouped by cluster."""
+    tags = list(tree.tag_paths)
+    return LabelSpace(tree.cluster_names, tags, [tree.tag_paths[t][0] for t in tags])
+
+
+def load_split(stores: Stores, labels: LabelSpace, split: str, tokens: bool = False
+               ) -> SplitData:
+    """One split's labelled questions with their vectors (and token sequences if asked)."""
+    rows = split_rows(stores.questions, split)
+    tag_index = {t: i for i, t in enumerate(labels.tags)}
+    dim = 0
+    vectors = {"title": np.zeros((0, dim), np.float32), "body": np.zeros((0, dim), np.float32)}
+    if len(rows):
+        vectors = load_dense(stores.embeddings, VECTORS, rows.question_ids, ["title", "body"])
+    data = SplitData(
+        question_ids=rows.question_ids, titles=rows.titles, bodies=rows.bodies,
+        title_vectors=vectors["title"], body_vectors=vectors["body"], columns=rows.columns,
+        clusters=multi_hot(rows.cluster_labels, labels.n_clusters),
+        tags=multi_hot([[tag_index[t] for t in kept if t in tag_index]
+                        for kept in rows.kept_tags], labels.n_tags),
+        scores=np.where([SOURCES[s].has_scores if s in SOURCES else True for s in rows.sources],
+                        rows.scores, np.nan),
+        score_age_days=rows.score_age_days, tag_lists=rows.tags)
+    if tokens and len(rows):
+        data.tokens = load_dense(stores.embeddings, TOKENS, rows.question_ids, TOKEN_FIELDS)
+    return data
+
+
+def assemble(stores: Stores, needs: Collection[Need] = ()) -> tuple[TrainingData, SplitData]:
+    """Training data (train + validation) and the held-out test split, with what ``needs``
+    asks for: token sequences of the validation and test splits (training streams them), the
+    tree's cluster means, the kept tags' vectors."""
+    tree = read_tree(stores.questions)
+    labels = label_space(tree)
+    with_tokens = Need.TOKENS in needs
+    splits = {s: load_split(stores, labels, s, tokens=with_tokens and s != "train")
+              for s in ("train", "validation", "test")}
+    for name, split in splits.items():
+        if len(split) == 0:
+            raise ValueError(f"the {name} split has no labelled questions (of "
+                             f"{sum(len(x) for x in splits.values())} in all): more questions "
+                             "are needed, or a lower --min-tag-count so that more are labelled")
+    data = TrainingData(labels, splits["train"], splits["validation"], stores.embeddings)
+    if Need.TREE in needs:
+        data.cluster_means = normalize_rows(tree.cluster_means)
+        data.tag_paths = [tuple(tree.tag_paths[t]) for t in labels.tags]
+    if Need.TAG_VECTORS in needs:
+        data.tag_vectors = stores.tag_tree_vectors.load().select(labels.tags)
+    return data, splits["test"]

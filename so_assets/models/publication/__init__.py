@@ -1,0 +1,1 @@
+"""Train, calibrate and publish a model atomically; parts stored once and shared."""

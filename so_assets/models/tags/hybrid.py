@@ -1,0 +1,190 @@
+"""Sparse and dense together: the TF-IDF model, the dense MLP and nearest-neighbour votes,
+stacked by a second stage that also knows which tags the question names, for clusters and
+for kept tags.
+
+On real Stack Exchange text the TF-IDF baseline beat every dense architecture: tags are often
+named literally in the text, and a general-purpose sentence vector (384 numbers for a whole
+body) keeps the topic but drops those exact words. The dense side, in turn, knows synonyms and
+context the sparse one misses. This model trains all three on the training split; a
+logistic regression over (question, label) pairs (:mod:`so_assets.models.tags.stacking`) turns their
+scores, the label's rank and prior, and whether the question names the tag
+(:mod:`so_assets.models.tags.literal`) into one probability.
+
+The stackers learn from out-of-fold scores of training questions: the three parts are trained
+again on all but one fold of a sample of training questions and score that fold, so the
+stackers see first-stage scores as they look on unseen questions. On robotics this gives the
+stackers eight times the questions that validation has (2,200 against 278) and lifted the
+test micro-F1 of clusters from 0.643 to 0.665 (TF-IDF: 0.621); validation stays unseen by every
+stage, for thresholds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from so_assets.models.core.base import Scores, TagModel, Target, TrainResult
+from so_assets.models.core.data import Inputs, SplitData, TrainingData
+from so_assets.models.core.params import Params, param
+from so_assets.models.publication.shared_parts import fit_or_reuse, load_part, save_part
+from so_assets.models.tags.dense import TorchDense, TorchDenseParams
+from so_assets.models.tags.linear import TfidfLinear, TfidfLinearParams
+from so_assets.models.tags.literal import named_tags
+from so_assets.models.tags.neighbours import KnnVotes, KnnVotesParams
+from so_assets.models.tags.stacking import (
+    CLUSTER_FEATURES,
+    TAG_FEATURES,
+    FirstStage,
+    PairStacker,
+    cluster_features,
+    tag_features,
+)
+
+CHUNK = 2048  # questions scored at a time: the pair features are CHUNK x labels x features
+
+
+@dataclass(frozen=True)
+class HybridParams(Params):
+    sparse: TfidfLinearParams = param(TfidfLinearParams(), "The TF-IDF part (the same as "
+                                                           "tfidf_linear's: trained once).")
+    dense: TorchDenseParams = param(TorchDenseParams(), "The dense part (the same as mlp's).")
+    neighbours: KnnVotesParams = param(KnnVotesParams(), "The neighbour votes (the same as "
+                                                         "knn_votes').")
+    stacker_questions: int = param(8000, "Training questions the stackers learn from, scored "
+                                         "out of fold (memory: x labels x 13 features).", ge=1)
+    stacker_folds: int = param(3, "Folds of the out-of-fold first stage.", ge=2)
+
+
+class HybridFusion(TagModel):
+    family = "hybrid_fusion"
+    predicts = frozenset({Target.CLUSTERS, Target.TAGS})
+    engine = "pytorch"
+    params_class = HybridParams
+    params: HybridParams
+
+    def _parts(self) -> tuple[TfidfLinear, TorchDense, KnnVotes]:
+        return (TfidfLinear(self.labels, self.params.sparse),
+                TorchDense(self.labels, self.params.dense),
+                KnnVotes(self.labels, self.params.neighbours))
+
+    def fit(self, data: TrainingData, *, checkpoint: Path | None = None,
+            log: logging.Logger | None = None) -> TrainResult:
+        self.sparse, self.dense, self.neighbours = self._parts()
+        self._fit_part(self.sparse, data, None, log)
+        self._fit_part(self.neighbours, data, None, log)
+        result = self._fit_part(self.dense, data, checkpoint, log)
+        self.membership = self.labels.membership()
+        self.log_prior = {"clusters": np.log(data.train.clusters.mean(0) + 1e-4),
+                          "tags": np.log(data.train.tags.mean(0) + 1e-4)}
+        first, truth = self._out_of_fold_first_stage(data, log)
+        tag_x = tag_features(first, self.membership, self.log_prior["tags"])
+        self.tag_stacker = PairStacker.fit(tag_x, truth.tags)
+        self.cluster_stacker = PairStacker.fit(
+            cluster_features(first, self.tag_stacker.scores(tag_x), self.membership,
+                             self.log_prior["clusters"]), truth.clusters)
+        if log:
+            log.info("hybrid: stackers fitted on %d training questions' out-of-fold scores; "
+                     "cluster weights %s; tag weights %s", len(truth),
+                     self.cluster_stacker.to_json(CLUSTER_FEATURES)["coef"],
+                     self.tag_stacker.to_json(TAG_FEATURES)["coef"])
+        return result
+
+    def _out_of_fold_first_stage(self, data: TrainingData, log: logging.Logger | None
+                                 ) -> tuple[FirstStage, SplitData]:
+        """First-stage scores of a sample of training questions, each from parts trained
+        without its fold, and those questions (labels included)."""
+        n = len(data.train)
+        rows = np.sort(np.random.default_rng(0).permutation(n)[
+            :self.params.stacker_questions])
+        folds = self.params.stacker_folds
+        fold_of = np.full(n, -1)
+        fold_of[rows] = np.random.default_rng(1).permutation(len(rows)) % folds
+        widths = {"sparse_clusters": self.labels.n_clusters, "sparse_tags": self.labels.n_tags,
+                  "neighbour_clusters": self.labels.n_clusters,
+                  "neighbour_tags": self.labels.n_tags,
+                  "dense_clusters": self.labels.n_clusters}
+        scores = {name: np.zeros((len(rows), w), np.float32) for name, w in widths.items()}
+        started = time.monotonic()
+        for k in range(folds):
+            held = np.flatnonzero(fold_of[rows] == k)
+            sparse, dense, neighbours = self._parts()
+            fold_data = dataclasses.replace(data, train=data.train.subset(fold_of != k))
+            for part in (sparse, neighbours, dense):
+                part.fit(fold_data)
+            questions = data.train.subset(rows[held])
+            sparse_scores = sparse.predict_scores(questions)
+            votes = neighbours.predict_scores(questions)
+            for name, value in (("sparse_clusters", sparse_scores.clusters),
+                                ("sparse_tags", sparse_scores.tags),
+                                ("neighbour_clusters", votes.clusters),
+                                ("neighbour_tags", votes.tags),
+                                ("dense_clusters", dense.predict_scores(questions).clusters)):
+                scores[name][held] = value
+            if log:
+                elapsed = time.monotonic() - started
+                log.info("hybrid: out-of-fold first stage %d/%d (%d questions, %.0fs, ~%.0fs "
+                         "left)", k + 1, folds, len(held), elapsed,
+                         elapsed / (k + 1) * (folds - k - 1))
+        questions = data.train.subset(rows)
+        return FirstStage(**scores, named_in_title=named_tags(questions.titles, self.labels.tags),
+                          named_in_body=named_tags(questions.bodies, self.labels.tags)), questions
+
+    def _fit_part(self, part: TagModel, data: TrainingData, checkpoint: Path | None,
+                  log: logging.Logger | None) -> TrainResult:
+        """Fit a first-stage part, or reuse the same model trained on the same inputs as its
+        own asset (``tfidf_linear``, ``mlp``, ``knn_votes``): stored once, not copied here."""
+        def fit() -> TrainResult:
+            return part.fit(data, checkpoint=checkpoint, log=log)
+
+        if self.shared_dir is None:
+            return fit()
+        return fit_or_reuse(part, data, self.shared_dir, fit, log) or TrainResult()
+
+    def _first_stage(self, inputs: Inputs) -> FirstStage:
+        sparse = self.sparse.predict_scores(inputs)
+        votes = self.neighbours.predict_scores(inputs)
+        return FirstStage(sparse.clusters, sparse.tags, votes.clusters, votes.tags,
+                          self.dense.predict_scores(inputs).clusters,
+                          named_tags(inputs.titles, self.labels.tags),
+                          named_tags(inputs.bodies, self.labels.tags))
+
+    def predict_scores(self, inputs: Inputs) -> Scores:
+        clusters = np.zeros((len(inputs), self.labels.n_clusters), np.float32)
+        tags = np.zeros((len(inputs), self.labels.n_tags), np.float32)
+        for lo in range(0, len(inputs), CHUNK):
+            rows = slice(lo, min(lo + CHUNK, len(inputs)))
+            first = self._first_stage(inputs.subset(np.arange(rows.start, rows.stop)))
+            tags[rows] = self.tag_stacker.scores(
+                tag_features(first, self.membership, self.log_prior["tags"]))
+            clusters[rows] = self.cluster_stacker.scores(cluster_features(
+                first, tags[rows], self.membership, self.log_prior["clusters"]))
+        return Scores(clusters=clusters, tags=tags)
+
+    def saved_meta(self) -> dict:
+        return {**super().saved_meta(),
+                "cluster_stacker": self.cluster_stacker.to_json(CLUSTER_FEATURES),
+                "tag_stacker": self.tag_stacker.to_json(TAG_FEATURES),
+                "log_prior": {k: v.tolist() for k, v in self.log_prior.items()}}
+
+    def restore_meta(self, directory: Path, meta: dict) -> None:
+        super().restore_meta(directory, meta)
+        self.cluster_stacker = PairStacker.from_json(meta["cluster_stacker"])
+        self.tag_stacker = PairStacker.from_json(meta["tag_stacker"])
+        self.log_prior = {k: np.array(v, np.float32) for k, v in meta["log_prior"].items()}
+        self.membership = self.labels.membership()
+
+    def save_state(self, directory: Path) -> None:
+        for name, part in (("sparse", self.sparse), ("dense", self.dense),
+                           ("neighbours", self.neighbours)):
+            save_part(part, directory / name)
+
+    def load_state(self, directory: Path) -> None:
+        self.sparse, self.dense, self.neighbours = self._parts()
+        load_part(self.sparse, directory / "sparse")
+        load_part(self.dense, directory / "dense")
+        load_part(self.neighbours, directory / "neighbours")

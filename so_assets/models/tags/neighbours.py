@@ -1,0 +1,74 @@
+"""k-nearest-neighbour voting: a question takes the tags of the training questions closest to
+it (cosine of the joined title and body vectors), each vote weighted by similarity^power."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from so_assets.models.core.base import Scores, TagModel, Target, TrainResult
+from so_assets.models.core.data import Inputs, TrainingData
+from so_assets.models.core.params import Params, param
+
+CHUNK = 1024  # questions scored at a time: memory is CHUNK x training questions
+
+
+def question_vectors(inputs: Inputs) -> np.ndarray:
+    """Unit [title, body] vectors (each half normalised first, so both weigh the same)."""
+    def unit(x: np.ndarray) -> np.ndarray:
+        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
+
+    return unit(np.hstack([unit(inputs.title_vectors), unit(inputs.body_vectors)])).astype(
+        np.float32)
+
+
+@dataclass(frozen=True)
+class KnnVotesParams(Params):
+    k: int = param(25, "Nearest training questions that vote.", ge=1)
+    power: float = param(4.0, "Votes weigh similarity to this power: close neighbours count "
+                              "far more.", ge=0)
+
+
+class KnnVotes(TagModel):
+    """The tags of the ``k`` nearest training questions, votes weighted by similarity^power."""
+
+    family = "knn_votes"
+    predicts = frozenset({Target.CLUSTERS, Target.TAGS})
+    shares_state = True
+    params_class = KnnVotesParams
+    params: KnnVotesParams
+
+    def fit(self, data: TrainingData, *, checkpoint: Path | None = None,
+            log: logging.Logger | None = None) -> TrainResult:
+        self.vectors = question_vectors(data.train)
+        self.clusters = data.train.clusters.astype(np.float32)
+        self.tags = data.train.tags.astype(np.float32)
+        return TrainResult()
+
+    def predict_scores(self, inputs: Inputs) -> Scores:
+        k = min(self.params.k, len(self.vectors))
+        power = self.params.power
+        queries = question_vectors(inputs)
+        clusters = np.zeros((len(inputs), self.clusters.shape[1]), np.float32)
+        tags = np.zeros((len(inputs), self.tags.shape[1]), np.float32)
+        for lo in range(0, len(inputs), CHUNK):
+            similarity = queries[lo: lo + CHUNK] @ self.vectors.T
+            nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+            weights = np.take_along_axis(similarity, nearest, 1).clip(0) ** power
+            weights /= np.maximum(weights.sum(1, keepdims=True), 1e-9)
+            clusters[lo: lo + CHUNK] = np.einsum("nk,nkl->nl", weights, self.clusters[nearest])
+            tags[lo: lo + CHUNK] = np.einsum("nk,nkl->nl", weights, self.tags[nearest])
+        return Scores(clusters=clusters, tags=tags)
+
+    def save_state(self, directory: Path) -> None:
+        np.savez_compressed(directory / "neighbours.npz", vectors=self.vectors,
+                            clusters=self.clusters.astype(bool), tags=self.tags.astype(bool))
+
+    def load_state(self, directory: Path) -> None:
+        saved = np.load(directory / "neighbours.npz")
+        self.vectors = saved["vectors"]
+        self.clusters = saved["clusters"].astype(np.float32)
+        self.tags = saved["tags"].astype(np.float32)

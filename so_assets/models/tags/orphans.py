@@ -1,0 +1,120 @@
+"""Orphan tags as predictions: a rare tag is a candidate through the kept tag it was imputed
+to and its own vector.
+
+An orphan ``o`` imputed to the kept tag ``k`` scores ``score(k) * max(0, cos(question, o))``
+for a question: the model must think the question is about ``k``, and the question must read
+like the questions that carry ``o`` (its vector blends name and usage, see
+:mod:`so_assets.tagtree.usage`). One threshold for every orphan is tuned on validation, as
+orphans are too rare for a threshold each; with no orphan on validation it stays closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from so_assets.models.core.data import SplitData
+from so_assets.tagtree.geometry import normalize_rows, question_directions
+
+CLOSED = float("inf")
+
+
+@dataclass
+class OrphanCandidates:
+    """Mapped orphans: their names, the kept tag each was imputed to, their unit vectors."""
+
+    orphans: list[str]
+    target: np.ndarray  # [o] index of each orphan's kept tag in the label space
+    vectors: np.ndarray  # [o, d]
+    threshold: float = CLOSED
+
+    @classmethod
+    def build(cls, kept_tags: Sequence[str], imputation: Sequence[tuple[str, str | None]],
+              tags: Sequence[str], vectors: np.ndarray) -> OrphanCandidates:
+        """From (orphan, kept tag or None) pairs and every tag's vector (unmapped orphans and
+        orphans of tags outside ``kept_tags`` are left out)."""
+        kept_index = {t: i for i, t in enumerate(kept_tags)}
+        vector_index = {t: i for i, t in enumerate(tags)}
+        mapped = [(o, kept_index[k]) for o, k in imputation
+                  if k in kept_index and o in vector_index]
+        rows = [vector_index[o] for o, _ in mapped]
+        width = vectors.shape[1] if vectors.ndim == 2 else 0
+        return cls([o for o, _ in mapped], np.array([k for _, k in mapped], dtype=np.int64),
+                   normalize_rows(vectors[rows]) if rows else np.zeros((0, width), np.float32))
+
+    def scores(self, tag_scores: np.ndarray, split: SplitData) -> np.ndarray:
+        """[n, o] each orphan's score on each question."""
+        if not self.orphans or not len(split):
+            return np.zeros((len(split), len(self.orphans)), np.float32)
+        directions = question_directions(split.title_vectors, split.body_vectors)
+        fit = np.clip(directions @ self.vectors.T, 0, None)
+        return (tag_scores[:, self.target] * fit).astype(np.float32)
+
+    def truth(self, split: SplitData) -> np.ndarray:
+        """[n, o] which orphans each question carries."""
+        index = {o: i for i, o in enumerate(self.orphans)}
+        out = np.zeros((len(split), len(self.orphans)), np.float32)
+        for row, tags in enumerate(split.tag_lists or []):
+            for tag in tags:
+                if tag in index:
+                    out[row, index[tag]] = 1
+        return out
+
+    def tune(self, validation_scores: np.ndarray, validation_truth: np.ndarray,
+             kept: tuple[float, float, float]) -> float:
+        """The one threshold that gives the best micro-F1 over every tag on validation, the
+        kept tags' decisions (``kept``: their true positives, predictions and true labels)
+        included; closed when no threshold beats predicting no orphan."""
+        tp, predicted, actual = kept
+        actual += float(validation_truth.sum())
+        best = 2 * tp / max(predicted + actual, 1.0)
+        self.threshold = CLOSED
+        candidates = np.unique(validation_scores[validation_truth > 0])
+        for threshold in candidates[candidates > 0]:
+            chosen = validation_scores >= threshold
+            hits = float((chosen & (validation_truth > 0)).sum())
+            f1 = 2 * (tp + hits) / max(predicted + float(chosen.sum()) + actual, 1.0)
+            if f1 > best:
+                best, self.threshold = f1, float(threshold)
+        return best
+
+    def decide(self, scores: np.ndarray) -> np.ndarray:
+        return scores >= self.threshold
+
+
+def all_tags_view(kept_truth: np.ndarray, kept_scores: np.ndarray, kept_chosen: np.ndarray,
+                  candidates: OrphanCandidates, kept_tags: Sequence[str], split: SplitData
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Truth, scores and decisions over every tag of the split: kept tags, mapped orphans
+    (scored through ``candidates``) and the tags no model can predict (unmapped orphans, tags
+    on no training question), which count as missed."""
+    known = {*kept_tags, *candidates.orphans}
+    others = sorted({t for tags in split.tag_lists or [] for t in tags} - known)
+    index = {t: i for i, t in enumerate(others)}
+    unpredictable = np.zeros((len(split), len(others)), np.float32)
+    for row, tags in enumerate(split.tag_lists or []):
+        for tag in tags:
+            if tag in index:
+                unpredictable[row, index[tag]] = 1
+    orphan_scores = candidates.scores(kept_scores, split)
+    never = np.zeros_like(unpredictable)
+    truth = np.hstack([kept_truth, candidates.truth(split), unpredictable])
+    scores = np.hstack([kept_scores, orphan_scores, never])
+    chosen = np.hstack([kept_chosen, candidates.decide(orphan_scores), never.astype(bool)])
+    return truth, scores, chosen
+
+
+def tuned_for(candidates: OrphanCandidates, kept_tags: Sequence[str], validation: SplitData,
+              kept_scores: np.ndarray, kept_chosen: np.ndarray) -> OrphanCandidates:
+    """A copy of ``candidates`` with the threshold that suits one model's validation scores."""
+    own = OrphanCandidates(candidates.orphans, candidates.target, candidates.vectors)
+    truth, _, chosen = all_tags_view(validation.tags, kept_scores, kept_chosen, own, kept_tags,
+                                     validation)  # the orphans closed: the kept tags alone
+    tp = float((truth.astype(bool) & chosen).sum())
+    orphans = slice(validation.tags.shape[1], validation.tags.shape[1] + len(own.orphans))
+    actual = float(truth.sum() - truth[:, orphans].sum())
+    own.tune(own.scores(kept_scores, validation), truth[:, orphans],
+             (tp, float(chosen.sum()), actual))
+    return own

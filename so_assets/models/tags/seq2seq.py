@@ -1,0 +1,208 @@
+"""A generator of tags: a T5 encoder-decoder writes a question's kept tags (``seq2seq_tags``)
+or their paths in the tag tree (``seq2seq_paths``), decoding only valid sequences.
+
+No pretrained T5 can be downloaded here, so by default the encoder reads the stored token
+segments (4 title + 32 body vectors of the pretrained sentence encoder, projected to the
+model width) and a small T5 is trained from a config. ``params.t5`` (or the environment's
+``SO_ASSETS_T5_PATH``) names a local T5 checkpoint instead: it then reads the question's text
+through its own tokenizer and writes the tags (or path codes) as text.
+
+Scores come from beam search: a tag's score is the posterior mass of the beams that wrote it
+(beam log-probabilities, softmax over the beams), a cluster's the mass of the beams that wrote
+any of its tags; thresholds are then tuned on validation like every other model's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from so_assets.models.core.base import Need, Scores, TagModel, Target, TrainResult
+from so_assets.models.core.data import Inputs, TrainingData
+from so_assets.models.core.params import Params, param
+from so_assets.models.tags.finetuned import tokenize_pairs
+from so_assets.models.tags.tag_codec import TagCodec
+from so_assets.models.training.config import TorchParams, TrainConfig
+from so_assets.models.training.torch_model import TorchModel, minibatches
+from so_assets.storage.embedding_kinds import TOKEN_FIELDS
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass(frozen=True)
+class T5Size(Params):
+    """The small T5 trained here from a config (``transformers.T5Config`` fields)."""
+
+    d_model: int = param(256, "Model width.", ge=8)
+    d_ff: int = param(512, "Feed-forward width.", ge=8)
+    d_kv: int = param(32, "Width of every attention head.", ge=1)
+    num_heads: int = param(8, "Attention heads.", ge=1)
+    num_layers: int = param(2, "Encoder layers.", ge=1)
+    num_decoder_layers: int = param(2, "Decoder layers.", ge=1)
+    dropout_rate: float = param(0.1, "Dropout.", ge=0, le=1)
+
+
+@dataclass(frozen=True)
+class Seq2SeqParams(TorchParams):
+    target: Literal["tags", "paths"] = param("tags", "Write the kept tags, or their tag-tree "
+                                                     "path codes.")
+    t5: str = param("", "A local T5 checkpoint that reads the question's text (empty: "
+                        "$SO_ASSETS_T5_PATH, else the small T5 over the stored segments).")
+    t5_config: T5Size = param(T5Size(), "The small T5's size.")
+    max_length: int = param(256, "Text tokens a local T5 checkpoint reads.", ge=8)
+    beams: int = param(8, "Beams of the constrained beam search.", ge=1)
+    max_tags: int = param(5, "Tags written per question at most.", ge=1)
+    train: TrainConfig = param(TrainConfig(epochs=20, lr=1e-3, batch_size=64, patience=3),
+                               "The training loop's settings.")
+
+
+class Seq2SeqTagger(TorchModel, TagModel):
+    """A T5 decoder that writes a question's tags (or path codes), scored by beam search."""
+
+    family = "seq2seq"
+    needs = frozenset({Need.TOKENS, Need.TREE})
+    predicts = frozenset({Target.CLUSTERS, Target.TAGS})
+    score_batch_size = 256
+    params_class = Seq2SeqParams
+    params: Seq2SeqParams
+
+    @property
+    def checkpoint_path(self) -> str:
+        return self.params.t5 or os.environ.get("SO_ASSETS_T5_PATH", "")
+
+    def fit(self, data: TrainingData, *, checkpoint: Path | None = None,
+            log: logging.Logger | None = None) -> TrainResult:
+        counts = data.train.tags.sum(0)
+        self.source = self.checkpoint_path
+        if self.source:
+            from transformers import AutoTokenizer
+
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            self.tokenizer = AutoTokenizer.from_pretrained(self.source)
+            self.codec = TagCodec.texts(self._item_texts(data), self.tokenizer, counts)
+        elif self.params.target == "paths":
+            self.codec = TagCodec.tree_paths(self._paths(data), counts)
+        else:
+            self.codec = TagCodec.single_tokens(self.labels.n_tags, counts)
+        if log:
+            log.info("%s: %d tags as sequences of at most %d tokens over %d symbols (%s)",
+                     self.family, len(self.codec.items), self.codec.longest,
+                     self.codec.vocab_size, self.source or "small T5 over the stored segments")
+        return super().fit(data, checkpoint=checkpoint, log=log)
+
+    def _paths(self, data: TrainingData) -> list[tuple[int, ...]]:
+        if data.tag_paths is None:
+            raise ValueError("seq2seq_paths needs the tag tree's paths (tag_tree)")
+        return data.tag_paths
+
+    def _item_texts(self, data: TrainingData) -> list[str]:
+        if self.params.target == "paths":
+            return [".".join(map(str, p)) + f".{i}" for i, p in enumerate(self._paths(data))]
+        return list(self.labels.tags)
+
+    def build_network(self, dim: int) -> torch.nn.Module:
+        from transformers import AutoConfig, AutoModelForSeq2SeqLM, T5Config
+
+        from so_assets.models.training.networks import SegmentSeq2Seq, TextSeq2Seq
+
+        if self.source:
+            if getattr(self, "t5_config", None) is None:  # fitting: the pretrained weights
+                return TextSeq2Seq(AutoModelForSeq2SeqLM.from_pretrained(self.source))
+            return TextSeq2Seq(AutoModelForSeq2SeqLM.from_config(
+                AutoConfig.from_pretrained(self.t5_config)))
+        config = T5Config(**self.params.t5_config.to_dict(),
+                          vocab_size=self.codec.vocab_size, pad_token_id=self.codec.pad,
+                          eos_token_id=self.codec.eos, decoder_start_token_id=self.codec.pad)
+        return SegmentSeq2Seq(dim, config)
+
+    def network_inputs(self, inputs: Inputs) -> list[np.ndarray]:
+        if self.source:
+            return tokenize_pairs(self.tokenizer, inputs.titles, inputs.bodies,
+                                  self.params.max_length)
+        if inputs.tokens is None:
+            raise ValueError(f"{self.family} needs token sequences (question_token_embeddings)")
+        return [inputs.tokens[name] for name in TOKEN_FIELDS]
+
+    def training_batches(self, data: TrainingData, config: TrainConfig):
+        import torch
+
+        train = data.train
+        if self.source or train.tokens is not None:
+            batches = minibatches([*self.network_inputs(train), train.tags], config.batch_size,
+                                  config.seed)
+        else:  # stream the training sequences from HDF5, a shuffle buffer at a time
+            from so_assets.models.training.sequence_stream import SequenceStream
+
+            stream = SequenceStream(data.vectors, train.question_ids, train.tags,
+                                    batch_size=config.batch_size, seed=config.seed)
+            batches = lambda: (batch[:-1] for batch in stream)  # noqa: E731 (drop row ids)
+        max_tags = self.params.max_tags
+
+        def loss_of_batch(network, batch, device):
+            *inputs, tags = batch
+            targets = [self.codec.encode(row, max_tags) for row in tags.numpy()]
+            width = max(len(t) for t in targets)
+            labels = torch.full((len(targets), width), -100, dtype=torch.long)
+            for i, t in enumerate(targets):
+                labels[i, : len(t)] = torch.tensor(t)
+            return network(*(x.to(device) for x in inputs), labels=labels.to(device))
+
+        return batches, loss_of_batch
+
+    def outputs(self, network: torch.nn.Module, batch: list[torch.Tensor]
+                ) -> list[torch.Tensor]:
+        import torch
+
+        beams = self.params.beams
+        n = len(batch[0])
+        tags = torch.zeros((n, self.labels.n_tags))
+        clusters = torch.zeros((n, self.labels.n_clusters))
+        if n == 0:
+            return [clusters, tags]
+        out = network.generate(
+            *batch, num_beams=beams, num_return_sequences=beams, do_sample=False,
+            max_new_tokens=self.params.max_tags * self.codec.longest + 1,
+            length_penalty=0.0, early_stopping=True, output_scores=True,
+            return_dict_in_generate=True,
+            prefix_allowed_tokens_fn=lambda _, written: self.codec.allowed(
+                written[1:].tolist()))
+        weights = torch.softmax(out.sequences_scores.float().view(n, beams), dim=1)
+        sequences = out.sequences.view(n, beams, -1)[:, :, 1:].cpu().numpy()
+        cluster_of = self.labels.tag_cluster
+        for i in range(n):
+            for b in range(beams):
+                written = set(self.codec.split(sequences[i, b])[0])
+                tags[i, list(written)] += weights[i, b].item()
+                clusters[i, list({cluster_of[t] for t in written})] += weights[i, b].item()
+        return [clusters.clamp(max=1.0), tags.clamp(max=1.0)]
+
+    def to_scores(self, outputs: list[np.ndarray]) -> Scores:
+        return Scores(clusters=outputs[0], tags=outputs[1])
+
+    def save_state(self, directory: Path) -> None:
+        (directory / "codec.json").write_text(json.dumps(
+            {"items": self.codec.items, "vocab_size": self.codec.vocab_size,
+             "pad": self.codec.pad, "eos": self.codec.eos, "order": self.codec.order,
+             "source": self.source}))
+        if self.source:
+            self.tokenizer.save_pretrained(directory / "t5")
+            self.network.t5.config.save_pretrained(directory / "t5")
+        super().save_state(directory)
+
+    def load_state(self, directory: Path) -> None:
+        saved = json.loads((directory / "codec.json").read_text())
+        self.source = saved.pop("source")
+        self.codec = TagCodec([tuple(i) for i in saved.pop("items")], **saved)
+        if self.source:
+            from transformers import AutoTokenizer
+
+            self.tokenizer = AutoTokenizer.from_pretrained(directory / "t5")
+            self.t5_config = directory / "t5"
+        super().load_state(directory)

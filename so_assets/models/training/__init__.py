@@ -1,0 +1,1 @@
+"""Training machinery: the torch loop and model base, networks, losses, batching, progress."""

@@ -1,0 +1,41 @@
+"""The torch training loop's parameters (light: no torch import), shared by every torch
+family as its ``train`` parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from so_assets.models.core.params import Params, param
+
+
+@dataclass(frozen=True)
+class TrainConfig(Params):
+    """How a torch network is trained (see :func:`~.torch_loop.train_network`)."""
+
+    epochs: int = param(40, "Passes over the training split at most.", ge=1)
+    batch_size: int = param(128, "Questions per minibatch.", ge=1)
+    lr: float = param(1e-3, "AdamW's learning rate (OneCycleLR's peak).", gt=0)
+    weight_decay: float = param(1e-2, "AdamW's decoupled weight decay.", ge=0)
+    scheduler: Literal["onecycle", "plateau"] = param(
+        "plateau", "OneCycleLR over every step, or halve the rate when validation stalls.")
+    patience: int = param(6, "Epochs without a better validation figure before stopping.",
+                          ge=1)
+    clip_grad: float = param(1.0, "Gradient norm clip (0: none).", ge=0)
+    mixup_alpha: float = param(0.0, "Manifold mixup's Beta(alpha, alpha) (0: none).", ge=0)
+    seed: int = param(0, "Seed of the weights, dropout, mixup and batch order.", ge=0)
+    device: Literal["auto", "cpu", "cuda"] = param("auto", "Where to train: CUDA when "
+                                                           "present unless set.")
+    accumulate: int = param(1, "Minibatches whose gradients are summed before one step.", ge=1)
+    bf16: bool = param(True, "Autocast to bfloat16 on CUDA (the CPU always runs float32).")
+
+
+@dataclass(frozen=True)
+class TorchParams(Params):
+    """What every torch family takes: how its network is trained."""
+
+    train: TrainConfig = param(TrainConfig(), "The training loop's settings.")
+
+
+Loss = Literal["bce", "asl", "focal"]
+"""Class-weighted BCE, Asymmetric Loss (gamma 4 / 1) or label-smoothed focal loss."""
