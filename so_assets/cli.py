@@ -60,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluate.add_argument("--clusters", type=int)
     evaluate.add_argument("--models", help="comma-separated tag and score model names to "
                           "train (default: every registered model)")
+    evaluate.add_argument("-c", "--config", type=Path, action="append", default=[],
+                          help="run config YAML, as `dagster job execute -c` takes it (e.g. a "
+                               "model's parameters under ops: tag_model_mlp: config:); "
+                               "repeatable, later files win")
 
     commands.add_parser(
         "recover-runs",
@@ -78,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (ValueError, FileNotFoundError) as exc:
             raise SystemExit(f"so-assets predict: {exc}") from None
     elif args.command == "evaluate":
-        _evaluate(args)
+        return _evaluate(args)
     elif args.command == "recover-runs":
         _recover_runs()
     return 0
@@ -142,38 +146,64 @@ def _predict(args: argparse.Namespace) -> None:
               f"{score.score:.1f}{interval}")
 
 
-def _evaluate(args: argparse.Namespace) -> None:
+def _run_config(paths: Sequence[Path]) -> dict:
+    """The run config of ``--config`` files, merged in order (later files win)."""
+    import yaml
+
+    merged: dict = {}
+    for path in paths:
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ValueError(f"--config {path}: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ValueError(f"--config {path}: run config must be a mapping (ops:, resources:)")
+        merged = _deep_merge(merged, loaded)
+    return merged
+
+
+def _deep_merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = (_deep_merge(out[key], value) if isinstance(value, dict)
+                    and isinstance(out.get(key), dict) else value)
+    return out
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    """Run the chain; 0 when every step and check passed, 1 otherwise."""
+    from so_assets.defs.evaluate import evaluate_dataset
     from so_assets.stackexchange.sources import make_source, sniff_source
-    from so_assets.steps.evaluate import evaluate_dataset
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the ephemeral instance's setup
     try:
         kind = sniff_source(args.dataset).kind if args.format == "auto" else args.format
-    except ValueError as exc:
-        raise SystemExit(str(exc)) from None
-    site = args.site or args.dataset.name.split(".")[0]
-    options = {"path": str(args.dataset), "tags_path": args.tags_path,
-               "answers_path": args.answers_path, "users_path": args.users_path}
-    try:
-        source = make_source(kind, site, {k: str(v) for k, v in options.items() if v})
-    except ValueError as exc:
-        raise SystemExit(str(exc)) from None
-    try:
-        run = evaluate_dataset(source, args.out, dataset=str(args.dataset),
+        site = args.site or args.dataset.name.split(".")[0]
+        options = {k: str(v) for k, v in {
+            "path": args.dataset, "tags_path": args.tags_path,
+            "answers_path": args.answers_path, "users_path": args.users_path}.items() if v}
+        make_source(kind, site, options)
+        run = evaluate_dataset(kind, site, options, args.out, dataset=str(args.dataset),
                                min_tag_count=args.min_tag_count, n_clusters=args.clusters,
-                               model_names=args.models.split(",") if args.models else None)
+                               model_names=args.models.split(",") if args.models else None,
+                               run_config=_run_config(args.config))
     except (ValueError, FileNotFoundError) as exc:
         raise SystemExit(f"so-assets evaluate: {exc}") from None
-    for name in ("tag_evaluation", "score_evaluation"):
-        if name in run.reports:
-            print("\n" + run.reports[name].summary_text())
+    for text in run.summaries.values():
+        print("\n" + text)
     for note in run.notes:
         print(f"\n{note}")
+    for name, error in run.failed.items():
+        print(f"\nFAILED {name}: {error}")
+    failed_checks = [name for name, passed in run.checks.items() if not passed]
+    if failed_checks:
+        print(f"\nchecks failed: {', '.join(failed_checks)}")
     summary = run.summary()
     print(f"\nwall time {run.wall_seconds:.0f}s, process peak RSS "
           f"{summary['process_peak_rss_mb']:.0f} MB, models on disk {run.models_mb:.0f} MB; "
-          "reports: "
-          f"{', '.join(run.report_paths.values())}")
+          f"reports: {', '.join(run.report_paths.values())}")
+    return 0 if run.success else 1
 
 
 if __name__ == "__main__":

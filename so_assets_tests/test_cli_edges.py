@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -29,12 +30,12 @@ def test_evaluate_on_a_one_tag_file_says_a_second_tag_is_needed(tmp_path):
         main(["evaluate", "--dataset", str(path), "--out", str(tmp_path / "out")])
 
 
-def test_evaluate_on_too_few_questions_for_the_splits_says_so(tmp_path):
+def test_evaluate_on_too_few_questions_for_the_splits_says_so(tmp_path, capsys):
     path = tiny_csv(tmp_path, [(str(i), "x y" if i % 2 else "y z") for i in range(6)])
-    with pytest.raises(SystemExit, match=r"split has no labelled questions .*more questions "
-                                         "are needed"):
-        main(["evaluate", "--dataset", str(path), "--out", str(tmp_path / "out"),
-              "--min-tag-count", "1"])
+    assert main(["evaluate", "--dataset", str(path), "--out", str(tmp_path / "out"),
+                 "--min-tag-count", "1", "--models", "tfidf_linear"]) == 1
+    assert re.search(r"FAILED tag_model_tfidf_linear: ValueError: the \w+ split has no "
+                     r"labelled questions .*more questions are needed", capsys.readouterr().out)
 
 
 def test_predict_refuses_an_empty_title(tmp_path):

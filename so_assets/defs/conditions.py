@@ -20,6 +20,12 @@ RETRAIN_AFTER_NEW_QUESTIONS = int(os.environ.get("SO_ASSETS_RETRAIN_AFTER_NEW_QU
 """New questions since the last tag tree that trigger a rebuild before the cadence does."""
 
 
+RUNS_AFTER_FAILED_UPSTREAM = "so_assets/runs_after_failed_upstream"
+"""Tag of assets that read whatever their upstream published (the reports, which compare every
+published model): after an upstream step failed, ``so-assets evaluate`` runs them over the rest
+instead of skipping them."""
+
+
 def per_day() -> dg.AutomationCondition:
     """A day's partition as soon as the same day upstream changes, for every day (Dagster's
     ``eager`` looks only at the latest day, but the schedule re-pulls yesterday too and a

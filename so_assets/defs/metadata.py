@@ -46,9 +46,11 @@ def result_metadata(result: Any) -> dict[str, Any]:
 def report_metadata(report: Report, path: Path) -> dict[str, Any]:
     """The report with its plots inline, its file, its headline figures as numbers (they
     chart in the Plots tab), each plot on its own and each named table as a Dagster table."""
+    summary = {"summary": dg.MetadataValue.text(report.summary_text())} if report.summary else {}
     return {
         "report": dg.MetadataValue.md(report.markdown(inline_image)),
         "path": dg.MetadataValue.path(str(path.absolute())),
+        **summary,
         **report.figures,
         **{f"plot: {plot.name}": dg.MetadataValue.md(inline_image(plot))
            for plot in report.plots},

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from so_assets.defs.conditions import after_upstream, on_cadence
+from so_assets.defs.conditions import RUNS_AFTER_FAILED_UPSTREAM, after_upstream, on_cadence
 from so_assets.defs.config import params_config
 from so_assets.defs.metadata import check_result, result_metadata
 from so_assets.defs.placement import TRAINS, WRITES_DUCKDB
@@ -12,6 +12,7 @@ from so_assets.defs.tagtree import tag_labels, tag_tree
 from so_assets.models.core.base import Need, ScoreModel, TagModel
 from so_assets.models.registry import MODELS, ModelSpec, is_baseline
 from so_assets.steps import models as steps
+from so_assets.steps import reports
 from so_assets.storage.embedding_kinds import TOKENS, VECTORS
 
 # The asset each input a model can need comes from.
@@ -71,21 +72,23 @@ def _trained(task: type) -> list[dg.AssetsDefinition]:
 
 
 @dg.asset(deps=_trained(TagModel), **WRITES_DUCKDB, group_name="models",
-          kinds={"matplotlib", "duckdb"}, automation_condition=after_upstream())
+          kinds={"matplotlib", "duckdb"}, automation_condition=after_upstream(),
+          tags={RUNS_AFTER_FAILED_UPSTREAM: "true"})
 def tag_evaluation_report(context: dg.AssetExecutionContext, storage: StorageResource,
                           encoder: EncoderResource) -> dg.MaterializeResult:
     """Every tag model on the same test split: F1 variants, precision/recall, Hamming loss,
     P@k, R@5, nDCG@5, recall by frequency bucket, per-label table, confusion matrix, cost."""
-    result = steps.tag_evaluation_report(storage.stores(encoder), context.log)
+    result = reports.tag_evaluation_report(storage.stores(encoder), context.log)
     return dg.MaterializeResult(metadata=result_metadata(result))
 
 
 @dg.asset(deps=_trained(ScoreModel), **WRITES_DUCKDB, group_name="models",
-          kinds={"matplotlib", "duckdb"}, automation_condition=after_upstream())
+          kinds={"matplotlib", "duckdb"}, automation_condition=after_upstream(),
+          tags={RUNS_AFTER_FAILED_UPSTREAM: "true"})
 def score_evaluation_report(context: dg.AssetExecutionContext, storage: StorageResource,
                             encoder: EncoderResource) -> dg.MaterializeResult:
     """Every score model on the same test split: RMSE, MAE, R², Spearman on the raw and the
     log scale, errors by score and by age bucket, predicted against actual, residuals, and
     the tree model's feature importance."""
-    result = steps.score_evaluation_report(storage.stores(encoder), context.log)
+    result = reports.score_evaluation_report(storage.stores(encoder), context.log)
     return dg.MaterializeResult(metadata=result_metadata(result))

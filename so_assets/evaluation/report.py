@@ -157,6 +157,14 @@ def add_reference_numbers(report: Report, context: str,
         theirs.add(model, value)
 
 
+def add_parameters(report: Report, parameters: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    """Each model's parameters as it was trained (dotted names for nested ones)."""
+    report.heading("Parameters of every model")
+    table = report.table("parameters", Table(["model", "parameters"]))
+    for name, values in parameters:
+        table.add(name, ", ".join(f"{k}={v}" for k, v in values.items()) or "(none)")
+
+
 def bullet_list(items: Sequence[str]) -> str:
     """Markdown bullets of already-escaped items."""
     return "\n".join(f"- {item}" for item in items)

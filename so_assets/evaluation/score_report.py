@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from so_assets.evaluation.plots import new_figure, new_figure_row, save_png
-from so_assets.evaluation.report import Report, Table, add_reference_numbers
+from so_assets.evaluation.report import Report, Table, add_parameters, add_reference_numbers
 from so_assets.evaluation.score_metrics import (
     AGE_BUCKETS,
     SCORE_BUCKETS,
@@ -43,6 +44,8 @@ class ScoreResult:
     low: np.ndarray | None = None
     high: np.ndarray | None = None
     importance: dict[str, float] | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    """The parameters it was trained with, dotted names for nested ones."""
 
     def metrics(self, truth: np.ndarray) -> dict[str, float]:
         return regression_metrics(truth, self.predicted)
@@ -99,6 +102,7 @@ def score_report(results: list[ScoreResult], truth: np.ndarray, age_days: np.nda
                 r, out_dir / f"feature_importance_{r.name}.png"))
     add_reference_numbers(report, "Other data (100,000 StackOverflow questions)"
                                   " and another encoder", REFERENCE_RESULTS)
+    add_parameters(report, [(r.name, r.parameters) for r in ranked])
     return report
 
 

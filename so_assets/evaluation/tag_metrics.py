@@ -78,3 +78,12 @@ def per_label_table(truth: np.ndarray, predicted: np.ndarray, names: list[str]
         rows.append({"label": name, "support": support, "precision": precision,
                      "recall": recall, "f1": f1})
     return rows
+
+
+def threshold_comparison(truth: np.ndarray, chosen: np.ndarray, global_chosen: np.ndarray,
+                         validation_f1: float, level: str) -> dict[str, float]:
+    """A model's validation micro-F1, its test micro-F1 under its own threshold rule, and its
+    test micro-F1 at the single best validation threshold (what per-label tuning must not
+    fall below), keyed by ``level``."""
+    return {f"{level}_validation": validation_f1, f"{level}_test": micro_f1(truth, chosen),
+            f"{level}_test_global": micro_f1(truth, global_chosen)}

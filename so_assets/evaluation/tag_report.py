@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from so_assets.evaluation.plots import new_figure, new_figure_row, save_png
-from so_assets.evaluation.report import Report, Table, add_reference_numbers
+from so_assets.evaluation.report import Report, Table, add_parameters, add_reference_numbers
 from so_assets.evaluation.tag_metrics import per_label_table
 
 # Published by the reference project (100 clusters of StackOverflow tags, 100,000 questions,
@@ -47,6 +48,8 @@ class ModelResult:
     """Over every tag: kept tags, orphans predicted through their kept tag, the rest missed."""
     threshold_check: dict[str, float] = field(default_factory=dict)
     """clusters_/tags_ validation, test and test_global micro-F1 (see the thresholds table)."""
+    parameters: dict[str, Any] = field(default_factory=dict)
+    """The parameters it was trained with, dotted names for nested ones."""
 
 
 ALL_TAG_COLUMNS = ["micro_f1", "micro_precision", "micro_recall", "P@1", "P@5", "R@5"]
@@ -132,6 +135,7 @@ def tag_report(results: list[ModelResult], test_clusters: np.ndarray, n_train: i
                                   " and another encoder", REFERENCE_RESULTS)
     report.text("Frequency buckets: clusters ranked by training frequency; head, torso and "
                 "tail each hold about a third of the training label occurrences.")
+    add_parameters(report, [(r.name, r.parameters) for r in ranked])
     return report
 
 

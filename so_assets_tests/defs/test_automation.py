@@ -13,7 +13,6 @@ import pytest
 
 from so_assets.definitions import defs
 from so_assets.defs.automation import embed_new_tags, retrain_on_new_questions
-from so_assets.stackexchange.sample import sample_manifest
 from so_assets.storage.embedding_store import TOKENS, VECTORS
 
 DAYS = ["2024-03-04", "2024-03-05", "2024-03-06"]
@@ -143,8 +142,8 @@ def test_sensors_and_schedule_run_by_default():
             == dg.DefaultScheduleStatus.RUNNING)
 
 
-def test_partitions_start_where_the_source_starts():
-    """The sample's days show as filled; the API and files offer StackOverflow's history."""
+def test_partitions_start_on_stackoverflows_first_day_whatever_the_source():
+    """One rule: the source (by environment or run config) never moves the partitions."""
     def first_day(**env: str) -> str:
         env = {k: v for k, v in os.environ.items() if k != "SO_ASSETS_FIRST_DAY"} | env
         done = subprocess.run(
@@ -153,6 +152,6 @@ def test_partitions_start_where_the_source_starts():
             env=env, capture_output=True, text=True, check=True)
         return done.stdout.strip()
 
-    assert first_day(SO_ASSETS_SOURCE="sample") == sample_manifest()["first_day"]
+    assert first_day(SO_ASSETS_SOURCE="sample") == "2008-07-31"
     assert first_day(SO_ASSETS_SOURCE="api") == "2008-07-31"
     assert first_day(SO_ASSETS_SOURCE="sample", SO_ASSETS_FIRST_DAY="2020-01-01") == "2020-01-01"

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import ClassVar
 
 from so_assets.stackexchange.files import FileHead
-from so_assets.stackexchange.records import STACKOVERFLOW_FIRST_DAY, QuestionRecord, SkipLog
+from so_assets.stackexchange.records import QuestionRecord, SkipLog
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +63,6 @@ class Source(ABC):
     @abstractmethod
     def summarize(self) -> DatasetSummary:
         """One streaming pass over everything the source holds."""
-
-    def first_partition_day(self) -> date:
-        """The first daily partition worth offering: the site's first day unless the source
-        knows its own extent cheaply."""
-        return STACKOVERFLOW_FIRST_DAY
 
     def location(self) -> str:
         """Where the questions come from, for logs and metadata."""

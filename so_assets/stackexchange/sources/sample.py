@@ -10,7 +10,7 @@ from pathlib import Path
 
 from so_assets.stackexchange.client import StackExchangeClient
 from so_assets.stackexchange.files import FileHead
-from so_assets.stackexchange.sample import DEFAULT_SAMPLE_DIR, SampleTransport, sample_manifest
+from so_assets.stackexchange.sample import DEFAULT_SAMPLE_DIR, SampleTransport
 from so_assets.stackexchange.sources.api import client_day_batches
 from so_assets.stackexchange.sources.base import (
     DatasetSummary,
@@ -39,9 +39,6 @@ class SampleSource(Source):
 
     def location(self) -> str:
         return str(self.folder)
-
-    def first_partition_day(self) -> date:
-        return date.fromisoformat(sample_manifest(self.folder)["first_day"])
 
     def days(self) -> list[date]:
         """The days the sample covers."""

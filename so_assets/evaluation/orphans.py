@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from so_assets.models.core.data import SplitData
-from so_assets.tagtree.geometry import normalize_rows, question_directions
-
 CLOSED = float("inf")
+
+
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 @dataclass
@@ -42,21 +43,21 @@ class OrphanCandidates:
         rows = [vector_index[o] for o, _ in mapped]
         width = vectors.shape[1] if vectors.ndim == 2 else 0
         return cls([o for o, _ in mapped], np.array([k for _, k in mapped], dtype=np.int64),
-                   normalize_rows(vectors[rows]) if rows else np.zeros((0, width), np.float32))
+                   _unit_rows(vectors[rows]) if rows else np.zeros((0, width), np.float32))
 
-    def scores(self, tag_scores: np.ndarray, split: SplitData) -> np.ndarray:
-        """[n, o] each orphan's score on each question."""
-        if not self.orphans or not len(split):
-            return np.zeros((len(split), len(self.orphans)), np.float32)
-        directions = question_directions(split.title_vectors, split.body_vectors)
+    def scores(self, tag_scores: np.ndarray, directions: np.ndarray) -> np.ndarray:
+        """[n, o] each orphan's score on each question (``directions``: the questions' unit
+        vectors)."""
+        if not self.orphans or not len(directions):
+            return np.zeros((len(directions), len(self.orphans)), np.float32)
         fit = np.clip(directions @ self.vectors.T, 0, None)
         return (tag_scores[:, self.target] * fit).astype(np.float32)
 
-    def truth(self, split: SplitData) -> np.ndarray:
+    def truth(self, tag_lists: Sequence[Sequence[str]]) -> np.ndarray:
         """[n, o] which orphans each question carries."""
         index = {o: i for i, o in enumerate(self.orphans)}
-        out = np.zeros((len(split), len(self.orphans)), np.float32)
-        for row, tags in enumerate(split.tag_lists or []):
+        out = np.zeros((len(tag_lists), len(self.orphans)), np.float32)
+        for row, tags in enumerate(tag_lists):
             for tag in tags:
                 if tag in index:
                     out[row, index[tag]] = 1
@@ -84,37 +85,65 @@ class OrphanCandidates:
         return scores >= self.threshold
 
 
-def all_tags_view(kept_truth: np.ndarray, kept_scores: np.ndarray, kept_chosen: np.ndarray,
-                  candidates: OrphanCandidates, kept_tags: Sequence[str], split: SplitData
+@dataclass(frozen=True)
+class Questions:
+    """Labelled questions as the every-tag view needs them: their kept-tag indicators, every
+    tag each carries and their unit vectors."""
+
+    kept_truth: np.ndarray  # [n, t]
+    tag_lists: Sequence[Sequence[str]]
+    directions: np.ndarray  # [n, d]
+
+
+def all_tags_view(questions: Questions, kept_scores: np.ndarray, kept_chosen: np.ndarray,
+                  candidates: OrphanCandidates, kept_tags: Sequence[str]
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Truth, scores and decisions over every tag of the split: kept tags, mapped orphans
+    """Truth, scores and decisions over every tag of the questions: kept tags, mapped orphans
     (scored through ``candidates``) and the tags no model can predict (unmapped orphans, tags
     on no training question), which count as missed."""
     known = {*kept_tags, *candidates.orphans}
-    others = sorted({t for tags in split.tag_lists or [] for t in tags} - known)
+    others = sorted({t for tags in questions.tag_lists for t in tags} - known)
     index = {t: i for i, t in enumerate(others)}
-    unpredictable = np.zeros((len(split), len(others)), np.float32)
-    for row, tags in enumerate(split.tag_lists or []):
+    unpredictable = np.zeros((len(questions.tag_lists), len(others)), np.float32)
+    for row, tags in enumerate(questions.tag_lists):
         for tag in tags:
             if tag in index:
                 unpredictable[row, index[tag]] = 1
-    orphan_scores = candidates.scores(kept_scores, split)
+    orphan_scores = candidates.scores(kept_scores, questions.directions)
     never = np.zeros_like(unpredictable)
-    truth = np.hstack([kept_truth, candidates.truth(split), unpredictable])
+    truth = np.hstack([questions.kept_truth, candidates.truth(questions.tag_lists),
+                       unpredictable])
     scores = np.hstack([kept_scores, orphan_scores, never])
     chosen = np.hstack([kept_chosen, candidates.decide(orphan_scores), never.astype(bool)])
     return truth, scores, chosen
 
 
-def tuned_for(candidates: OrphanCandidates, kept_tags: Sequence[str], validation: SplitData,
+def tuned_for(candidates: OrphanCandidates, kept_tags: Sequence[str], validation: Questions,
               kept_scores: np.ndarray, kept_chosen: np.ndarray) -> OrphanCandidates:
     """A copy of ``candidates`` with the threshold that suits one model's validation scores."""
     own = OrphanCandidates(candidates.orphans, candidates.target, candidates.vectors)
-    truth, _, chosen = all_tags_view(validation.tags, kept_scores, kept_chosen, own, kept_tags,
-                                     validation)  # the orphans closed: the kept tags alone
+    truth, _, chosen = all_tags_view(validation, kept_scores, kept_chosen, own,
+                                     kept_tags)  # the orphans closed: the kept tags alone
     tp = float((truth.astype(bool) & chosen).sum())
-    orphans = slice(validation.tags.shape[1], validation.tags.shape[1] + len(own.orphans))
+    width = validation.kept_truth.shape[1]
+    orphans = slice(width, width + len(own.orphans))
     actual = float(truth.sum() - truth[:, orphans].sum())
-    own.tune(own.scores(kept_scores, validation), truth[:, orphans],
+    own.tune(own.scores(kept_scores, validation.directions), truth[:, orphans],
              (tp, float(chosen.sum()), actual))
     return own
+
+
+def all_tag_metrics(candidates: OrphanCandidates, kept_tags: Sequence[str],
+                    validation: Questions, validation_scores: np.ndarray,
+                    validation_chosen: np.ndarray, test: Questions, test_scores: np.ndarray,
+                    test_chosen: np.ndarray) -> dict[str, float]:
+    """Metrics over every tag of the test questions: the kept tags the model chose, orphans
+    through their kept tag (one threshold tuned on the model's validation scores), and the
+    tags nothing can predict counted as missed."""
+    from so_assets.evaluation.tag_metrics import multilabel_metrics
+
+    tuned = tuned_for(candidates, kept_tags, validation, validation_scores, validation_chosen)
+    truth, scores, chosen = all_tags_view(test, test_scores, test_chosen, tuned, kept_tags)
+    return {**multilabel_metrics(truth, scores, chosen),
+            "orphans_predicted": float(chosen[:, test.kept_truth.shape[1]:].sum()),
+            "orphan_threshold": tuned.threshold}

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from so_assets.models.core.data import SplitData
-from so_assets.models.tags.orphans import CLOSED, OrphanCandidates, all_tags_view, tuned_for
+from so_assets.evaluation.orphans import (
+    CLOSED,
+    OrphanCandidates,
+    Questions,
+    all_tags_view,
+    tuned_for,
+)
 
 KEPT = ["robot", "arduino"]
 # "servo" (an orphan of robot) points along x, "shield" (of arduino) along y.
@@ -14,13 +19,11 @@ VECTORS = np.array([[1, 0.2, 0], [0.2, 1, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], 
 IMPUTATION = [("servo", "robot"), ("shield", "arduino"), ("lonely", None)]
 
 
-def split(directions, tag_lists) -> SplitData:
+def split(directions, tag_lists) -> Questions:
     directions = np.asarray(directions, np.float32)
-    n = len(directions)
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
     kept = np.array([[t in tags for t in KEPT] for tags in tag_lists], np.float32)
-    return SplitData(question_ids=np.arange(n), titles=["t"] * n, bodies=["b"] * n,
-                     title_vectors=directions, body_vectors=directions,
-                     clusters=kept, tags=kept, tag_lists=tag_lists)
+    return Questions(kept, tag_lists, directions)
 
 
 def test_an_orphan_scores_through_its_kept_tag_and_its_own_direction():
@@ -28,9 +31,9 @@ def test_an_orphan_scores_through_its_kept_tag_and_its_own_direction():
     assert candidates.orphans == ["servo", "shield"]  # the unmapped one is no candidate
     questions = split([[1, 0, 0], [0, 1, 0]], [["robot", "servo"], ["arduino"]])
     kept_scores = np.array([[0.9, 0.1], [0.2, 0.8]], np.float32)
-    scores = candidates.scores(kept_scores, questions)
+    scores = candidates.scores(kept_scores, questions.directions)
     np.testing.assert_allclose(scores, [[0.9, 0.0], [0.0, 0.8]], atol=1e-6)
-    assert candidates.truth(questions).tolist() == [[1, 0], [0, 0]]
+    assert candidates.truth(questions.tag_lists).tolist() == [[1, 0], [0, 0]]
 
 
 def test_the_threshold_opens_only_when_it_helps_every_tag_on_validation():
@@ -48,8 +51,8 @@ def test_every_tag_view_counts_tags_nothing_can_predict_as_missed():
     candidates = OrphanCandidates.build(KEPT, IMPUTATION, TAGS, VECTORS)
     candidates.threshold = 0.5
     test = split([[1, 0, 0]], [["robot", "servo", "lonely", "never-trained"]])
-    truth, scores, chosen = all_tags_view(test.tags, np.array([[0.9, 0.1]], np.float32),
-                                          np.array([[True, False]]), candidates, KEPT, test)
+    truth, scores, chosen = all_tags_view(test, np.array([[0.9, 0.1]], np.float32),
+                                          np.array([[True, False]]), candidates, KEPT)
     assert truth.sum() == 4 and truth.shape[1] == 2 + 2 + 2
     assert chosen.sum() == 2  # robot, and servo through it
     assert scores[0, 2] > 0.5

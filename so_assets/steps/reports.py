@@ -1,0 +1,162 @@
+"""tag_evaluation_report and score_evaluation_report: every published model of a task on the
+same test split."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from so_assets.models.core.data import LabelSpace
+from so_assets.models.publication.artifacts import current_dir, published_models, read_metrics
+from so_assets.models.registry import SCORE_MODELS, TAG_MODELS, ModelSpec
+from so_assets.steps.results import ReportResult, write_report
+from so_assets.storage.stores import Stores
+
+if TYPE_CHECKING:
+    from so_assets.evaluation.orphans import OrphanCandidates, Questions
+    from so_assets.models.core.base import Model
+    from so_assets.models.core.data import SplitData
+
+
+def published(stores: Stores, specs: Sequence[ModelSpec], labels: LabelSpace,
+              log: logging.Logger) -> list[tuple[ModelSpec, Model, dict]]:
+    """The models of ``specs`` that have a published version trained on ``labels`` (the
+    current label space), loaded with their saved figures; the others are named in the log
+    (never trained here, or trained on an older tree: retrain them)."""
+    from so_assets.models.registry import load_model
+
+    there = set(published_models(stores.models_dir))
+    out = []
+    for spec in specs:
+        if spec.asset_name not in there:
+            log.info("%s has no published version: left out of the report", spec.asset_name)
+            continue
+        model = load_model(current_dir(stores.models_dir, spec.asset_name))
+        if model.labels != labels:
+            log.warning("%s was trained on another label space (an older tag tree): left "
+                        "out of the report until it is trained again", spec.asset_name)
+            continue
+        out.append((spec, model, read_metrics(stores.models_dir, spec.asset_name)))
+    if not out:
+        raise ValueError("no model of this task is published for the current tag tree: "
+                         "materialize the model assets first")
+    return out
+
+
+def _questions(split: SplitData) -> Questions:
+    from so_assets.evaluation.orphans import Questions
+    from so_assets.tagtree.geometry import question_directions
+
+    return Questions(split.tags, split.tag_lists or [],
+                     question_directions(split.title_vectors, split.body_vectors))
+
+
+def _orphan_candidates(stores: Stores, kept_tags: list[str]) -> OrphanCandidates:
+    from so_assets.evaluation.orphans import OrphanCandidates
+    from so_assets.storage.tag_tables import read_imputation
+
+    vectors = stores.tag_tree_vectors.load()
+    return OrphanCandidates.build(kept_tags, [(o, k) for o, _, k, _ in
+                                              read_imputation(stores.questions)],
+                                  vectors.tags, vectors.vectors)
+
+
+def tag_evaluation_report(stores: Stores, log: logging.Logger,
+                          specs: Sequence[ModelSpec] = TAG_MODELS) -> ReportResult:
+    """Every published tag model of ``specs`` on the same test split: F1 variants,
+    precision/recall, Hamming loss, P@k, R@5, nDCG@5, recall by frequency bucket, every-tag
+    figures, the threshold rules' validation/test agreement, per-label table, confusion
+    matrix, cost and parameters."""
+    from so_assets.evaluation.orphans import all_tag_metrics
+    from so_assets.evaluation.tag_metrics import (
+        frequency_buckets,
+        multilabel_metrics,
+        threshold_comparison,
+    )
+    from so_assets.evaluation.tag_report import ModelResult as Evaluated
+    from so_assets.evaluation.tag_report import tag_report
+    from so_assets.models.core.base import TagModel
+    from so_assets.models.core.thresholds import apply_thresholds
+    from so_assets.models.prediction.assemble import assemble, label_space
+    from so_assets.models.registry import baseline_for
+    from so_assets.storage.model_metrics import write_tag_model_metrics
+    from so_assets.storage.tag_tables import read_tree
+
+    models = published(stores, specs, label_space(read_tree(stores.questions)), log)
+    data, test = assemble(stores, set().union(*(s.model.needs for s, _, _ in models)))
+    buckets = {"clusters": frequency_buckets(data.train.clusters),
+               "tags": frequency_buckets(data.train.tags)}
+    baseline = baseline_for(TagModel, data.labels)
+    baseline.fit(data)
+    orphans = _orphan_candidates(stores, data.labels.tags)
+    validation_questions, test_questions = _questions(data.validation), _questions(test)
+    results = []
+    for name, model, saved in [("most_frequent_baseline", baseline, {}),
+                               *((s.name, m, saved) for s, m, saved in models)]:
+        started = time.perf_counter()
+        scores = model.predict_scores(test)
+        clusters, tags = model.decide(scores)
+        per_second = len(test) / max(time.perf_counter() - started, 1e-9)
+        result = Evaluated(name, multilabel_metrics(test.clusters, scores.clusters, clusters,
+                                                    buckets["clusters"]),
+                           scores.clusters, clusters, model.threshold_rule,
+                           saved.get("train_seconds", 0.0), saved.get("peak_rss_mb", 0.0),
+                           float("inf") if not saved else per_second,
+                           parameters=model.params.flat())
+        if tags is not None:
+            result.tag_metrics = multilabel_metrics(test.tags, scores.tags, tags,
+                                                    buckets["tags"])
+            held_out = model.held_out_scores(data.validation)
+            result.all_tag_metrics = all_tag_metrics(
+                orphans, data.labels.tags, validation_questions, held_out.tags,
+                model.decide(held_out)[1], test_questions, scores.tags, tags)
+        if saved:
+            for level, truth, level_scores, chosen, prefix in (
+                    ("clusters", test.clusters, scores.clusters, clusters, ""),
+                    ("tags", test.tags, scores.tags, tags, "tags_")):
+                if level_scores is None:
+                    continue
+                result.threshold_check |= threshold_comparison(
+                    truth, chosen, apply_thresholds(level_scores,
+                                                    model.global_thresholds[level]),
+                    saved["validation"].get(f"{prefix}micro_f1", float("nan")), level)
+        results.append(result)
+        log.info("%s: test micro-F1 %.4f", name, result.metrics["micro_f1"])
+    report = tag_report(results, test.clusters, len(data.train), data.labels.cluster_names,
+                        stores.reports_dir / "tag_evaluation")
+    write_tag_model_metrics(stores.questions, [
+        *((r.name, "clusters", k, v) for r in results for k, v in r.metrics.items()),
+        *((r.name, "tags", k, v) for r in results for k, v in r.tag_metrics.items()),
+        *((r.name, "all_tags", k, v) for r in results for k, v in r.all_tag_metrics.items())])
+    return write_report(report, stores.reports_dir)
+
+
+def score_evaluation_report(stores: Stores, log: logging.Logger,
+                            specs: Sequence[ModelSpec] = SCORE_MODELS) -> ReportResult:
+    """Every published score model of ``specs`` on the same test split: RMSE, MAE, R²,
+    Spearman on the raw and the log scale, errors by score bucket and by age bucket, plots,
+    feature importance and parameters."""
+    from so_assets.evaluation.score_report import ScoreResult, score_report
+    from so_assets.models.core.base import ScoreModel
+    from so_assets.models.prediction.assemble import assemble, label_space
+    from so_assets.storage.model_metrics import write_score_model_metrics
+    from so_assets.storage.tag_tables import read_tree
+
+    models = published(stores, specs, label_space(read_tree(stores.questions)), log)
+    data, test = assemble(stores, set().union(*(s.model.needs for s, _, _ in models)))
+    test = ScoreModel.scored(test)
+    results = []
+    for spec, model, saved in models:
+        scores = model.predict_scores(test)
+        results.append(ScoreResult(spec.name, scores.score, model.target,
+                                   saved["train_seconds"], saved["peak_rss_mb"],
+                                   scores.score_low, scores.score_high,
+                                   model.feature_importance(), model.params.flat()))
+        log.info("%s: test metrics %s", spec.name, results[-1].metrics(test.scores))
+    report = score_report(results, test.scores, test.score_age_days, len(data.train),
+                          stores.reports_dir / "score_evaluation")
+    write_score_model_metrics(stores.questions, [
+        (r.name, k, v) for r in results for k, v in r.metrics(test.scores).items()])
+    return write_report(report, stores.reports_dir)
