@@ -9,6 +9,7 @@ from so_assets.defs.metadata import result_metadata
 from so_assets.defs.placement import WRITES_DUCKDB
 from so_assets.defs.resources import EncoderResource, StorageResource
 from so_assets.defs.splits import dataset_splits
+from so_assets.steps import tag_clustering
 from so_assets.steps import tagtree as steps
 from so_assets.storage.embedding_kinds import VECTORS
 
@@ -22,7 +23,7 @@ def tag_tree(context: dg.AssetExecutionContext, config: TagTreeConfig, storage: 
     """Every tag's vector (name blended with its usage on training questions), the kept tags
     (by training questions) and over them the recursive spherical k-means: depth-1 label
     clusters, every node's members, mean direction, representatives and path codes."""
-    result = steps.build_tag_tree(storage.stores(encoder), params_of(config, steps.TagTreeParams),
+    result = steps.tag_tree(storage.stores(encoder), params_of(config, steps.TagTreeParams),
                                   context.log)
     return dg.MaterializeResult(metadata=result_metadata(result))
 
@@ -33,7 +34,7 @@ def tag_labels(context: dg.AssetExecutionContext, storage: StorageResource,
                encoder: EncoderResource) -> dg.MaterializeResult:
     """Orphan tags imputed to their nearest kept tag (cosine stored); every question's kept-tag
     set and cluster label set (orphan-only questions take their tags' imputed targets)."""
-    result = steps.label_questions(storage.stores(encoder), context.log)
+    result = steps.tag_labels(storage.stores(encoder), context.log)
     return dg.MaterializeResult(metadata={"dagster/row_count": result.questions,
                                           **result_metadata(result)})
 
@@ -44,5 +45,5 @@ def tag_clustering_report(storage: StorageResource, encoder: EncoderResource
                           ) -> dg.MaterializeResult:
     """Recursive spherical k-means against KMeans, Birch, Agglomerative and HDBSCAN on the same
     kept-tag vectors, and the dual-encoder matcher's hit rates on labelled questions."""
-    result = steps.tag_clustering_report(storage.stores(encoder))
+    result = tag_clustering.tag_clustering_report(storage.stores(encoder))
     return dg.MaterializeResult(metadata=result_metadata(result))

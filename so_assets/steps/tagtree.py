@@ -1,4 +1,5 @@
-"""tag_tree, tag_labels and tag_clustering_report."""
+"""tag_tree and tag_labels: the recursive spherical k-means over the kept tags, and every
+question's cluster and kept-tag labels (orphans imputed)."""
 
 from __future__ import annotations
 
@@ -13,23 +14,26 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from so_assets.evaluation.report import Table
-from so_assets.steps.results import ReportResult, param, write_report
+from so_assets.steps.results import param
 from so_assets.storage.embedding_kinds import VECTORS
 from so_assets.storage.stores import Stores
 from so_assets.storage.tag_tables import (
-    StoredTree,
     TreeNodeRow,
     iter_day_question_tags,
     iter_question_tags,
-    read_cluster_labels,
-    read_imputation,
     read_tree,
     write_labels,
     write_tree,
 )
 from so_assets.tagtree.geometry import question_directions
 from so_assets.tagtree.imputation import impute_orphans, is_kept
-from so_assets.tagtree.usage import TagUsage, accumulate_usage, blend, recall_at_k
+from so_assets.tagtree.usage import (
+    USAGE_WEIGHTS,
+    TagUsage,
+    accumulate_usage,
+    blend,
+    choose_usage_weight,
+)
 
 if TYPE_CHECKING:  # h5py loads only when a step opens the HDF5 files
     from so_assets.storage.tag_vector_store import TagVectors
@@ -71,7 +75,6 @@ class TagTreeResult:
 
 
 VALIDATION_SAMPLE = 20_000  # validation questions that choose the usage weight
-USAGE_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the candidates when usage_weight is unset
 
 
 def _question_batches(stores: Stores, split: str
@@ -107,28 +110,25 @@ def _choose_usage_weight(stores: Stores, names: np.ndarray, usage: TagUsage, kep
                          kept_tags: list[str], params: TagTreeParams, log: logging.Logger
                          ) -> tuple[float, Table]:
     """The candidate weight whose kept-tag vectors rank validation questions' tags best."""
-    table = Table(["usage weight", "validation recall@5 (kept tags by cosine)"], digits=3)
     candidates = USAGE_WEIGHTS if params.usage_weight is None else (params.usage_weight,)
-    questions, truth = _validation_truth(stores, kept_tags) if len(candidates) > 1 else ([], [])
-    if len(truth) == 0:
-        chosen = candidates[len(candidates) // 2]
-        if len(candidates) > 1:
-            log.warning("no validation question has a kept tag: usage weight %.2f without a "
-                        "choice", chosen)
-        table.add(chosen, float("nan"))
-        return chosen, table
-    recalls = {w: recall_at_k(blend(names, usage, w, params.usage_prior)[kept], questions,
-                              truth) for w in candidates}
+    questions, truth = (_validation_truth(stores, kept_tags) if len(candidates) > 1
+                        else (np.zeros((0, names.shape[1]), np.float32), []))
+    if len(candidates) > 1 and not truth:
+        log.warning("no validation question has a kept tag: usage weight %.2f without a "
+                    "choice", candidates[len(candidates) // 2])
+    chosen, recalls = choose_usage_weight(names, usage, kept, candidates, params.usage_prior,
+                                          questions, truth)
+    if len(recalls) > 1:
+        log.info("usage weight %.2f chosen on %d validation questions (recall@5 %.3f; name "
+                 "alone %.3f)", chosen, len(truth), recalls[chosen],
+                 recalls.get(0.0, float("nan")))
+    table = Table(["usage weight", "validation recall@5 (kept tags by cosine)"], digits=3)
     for w, recall in recalls.items():
         table.add(w, recall)
-    chosen = max(recalls, key=lambda w: (recalls[w], -w))
-    log.info("usage weight %.2f chosen on %d validation questions (recall@5 %.3f; name "
-             "alone %.3f)", chosen, len(truth), recalls[chosen],
-             recalls.get(0.0, float("nan")))
     return chosen, table
 
 
-def build_tag_tree(stores: Stores, params: TagTreeParams, log: logging.Logger
+def tag_tree(stores: Stores, params: TagTreeParams, log: logging.Logger
                    ) -> TagTreeResult:
     """Every tag's vector (name blended with usage on the training split), the kept tags (by
     training questions), and over their vectors the recursive spherical k-means: depth-1 label
@@ -193,7 +193,8 @@ class TagLabelsResult:
     most_used_orphans: Table
 
 
-def _tree_vectors(stores: Stores) -> TagVectors:
+def tree_vectors(stores: Stores) -> TagVectors:
+    """Every tag's vector as the tree blended it, with its training-question count."""
     stored = stores.tag_tree_vectors.load()
     if not stored.tags or stored.counts is None:
         raise ValueError(f"no tag vectors at {stores.tag_tree_vectors.path}: materialize "
@@ -201,12 +202,12 @@ def _tree_vectors(stores: Stores) -> TagVectors:
     return stored
 
 
-def label_questions(stores: Stores, log: logging.Logger) -> TagLabelsResult:
+def tag_labels(stores: Stores, log: logging.Logger) -> TagLabelsResult:
     """Orphan tags imputed to their nearest kept tag by the tree's tag vectors (cosine stored;
     below the tree's ``min_similarity`` left unmapped); every question's kept-tag set and
     cluster label set (orphan-only questions take their tags' imputed targets)."""
     tree = read_tree(stores.questions)
-    stored = _tree_vectors(stores)
+    stored = tree_vectors(stores)
     min_similarity = float(tree.params.get("min_similarity", -1.0))
     imputation = impute_orphans(stored.tags, stored.vectors, stored.counts, tree.min_tag_count,
                                 min_similarity)
@@ -236,86 +237,3 @@ def label_questions(stores: Stores, log: logging.Logger) -> TagLabelsResult:
     return TagLabelsResult(written, stats["imputed_only"], stats["unlabelled"],
                            len(imputation.kept), len(orphans), len(imputation.unmapped),
                            min_similarity, table)
-
-
-def tag_clustering_report(stores: Stores) -> ReportResult:
-    """The tree's depth-1 clusters against KMeans, Birch, Agglomerative and HDBSCAN on the same
-    kept-tag vectors, and the dual-encoder matcher's hit rates on labelled questions."""
-    from so_assets.evaluation.clustering_comparison import (
-        MatcherHits,
-        clustering_report,
-        compare_clusterings,
-    )
-
-    tree = read_tree(stores.questions)
-    kept_tags = list(tree.tag_paths)
-    vectors = _tree_vectors(stores).select(kept_tags)
-    counts = np.array([tree.tag_counts[t] for t in kept_tags])
-    cluster_of = tree.cluster_of()
-    results = compare_clusterings(vectors, kept_tags, counts,
-                                  np.array([cluster_of[t] for t in kept_tags]),
-                                  tree.build_seconds, len(tree.cluster_names))
-    hits = MatcherHits(*_matcher_hits(stores, tree.cluster_names, tree.cluster_means))
-    report = clustering_report(results, len(kept_tags), hits,
-                               stores.reports_dir / "tag_clustering")
-    report.heading("Samples to judge by eye")
-    report.text(f"Tag vectors: name blended with usage on training questions, usage weight "
-                f"{tree.params.get('usage_weight', 0.0):.2f} (chosen on validation unless set).")
-    report.table("sampled_clusters", _sampled_clusters(tree))
-    report.table("sampled_imputations", _sampled_imputations(stores, tree))
-    return write_report(report, stores.reports_dir)
-
-
-SAMPLE_SIZE = 12  # clusters and imputations shown in the clustering report
-SAMPLE_MEMBERS = 15
-
-
-def _sampled_clusters(tree: StoredTree) -> Table:
-    """A seeded random sample of depth-1 clusters with their members, most used first."""
-    members: dict[int, list[str]] = {}
-    for tag, path in tree.tag_paths.items():
-        members.setdefault(path[0], []).append(tag)
-    table = Table(["cluster", "representative", "tags", "members (most used first)"])
-    picked = np.random.default_rng(0).choice(len(tree.cluster_names),
-                                             min(SAMPLE_SIZE, len(tree.cluster_names)),
-                                             replace=False)
-    for cluster in sorted(picked.tolist()):
-        tags = sorted(members.get(cluster, []), key=lambda t: -tree.tag_counts[t])
-        shown = ", ".join(tags[:SAMPLE_MEMBERS]) + (" …" if len(tags) > SAMPLE_MEMBERS else "")
-        table.add(cluster, tree.cluster_names[cluster], len(tags), shown)
-    return table
-
-
-def _sampled_imputations(stores: Stores, tree: StoredTree) -> Table:
-    """A seeded random sample of orphans with where they went (or that they stayed
-    unmapped), the kept tag's cluster and the cosine."""
-    orphans = read_imputation(stores.questions)
-    cluster_of = tree.cluster_of()
-    table = Table(["orphan", "training questions", "-> kept tag", "its cluster", "cosine"],
-                  digits=2)
-    if not orphans:
-        return table
-    picked = np.random.default_rng(0).choice(len(orphans), min(SAMPLE_SIZE, len(orphans)),
-                                             replace=False)
-    for orphan, count, target, cosine in sorted(orphans[i] for i in picked.tolist()):
-        cluster = tree.cluster_names[cluster_of[target]] if target else ""
-        table.add(orphan, count, target or "(unmapped)", cluster, cosine)
-    return table
-
-
-def _matcher_hits(stores: Stores, names: list[str], means: np.ndarray
-                  ) -> tuple[int, float, float]:
-    from so_assets.tagtree.matcher import DualEncoderMatcher
-
-    matcher = DualEncoderMatcher.from_means(names, means)
-    labels = read_cluster_labels(stores.questions)
-    hit1 = hit5 = seen = 0
-    for ids, arrays in stores.embeddings.iter_batches(VECTORS, ["title", "body"],
-                                                      question_ids=labels):
-        top = matcher.top_k(arrays["title"], arrays["body"], 5)
-        for question_id, ranked in zip(ids, top, strict=True):
-            truth = set(labels[int(question_id)])
-            hit1 += ranked[0] in truth
-            hit5 += bool(truth & set(ranked.tolist()))
-            seen += 1
-    return seen, hit1 / max(seen, 1), hit5 / max(seen, 1)

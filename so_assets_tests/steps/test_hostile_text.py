@@ -8,7 +8,7 @@ from datetime import date
 
 from so_assets.embedding.config import EncoderConfig
 from so_assets.stackexchange.sources import make_source
-from so_assets.steps import embeddings, exploration, ingestion, models, tagtree
+from so_assets.steps import embeddings, exploration, ingestion, models, tag_clustering, tagtree
 from so_assets.storage.embedding_store import VECTORS
 from so_assets.storage.stores import Stores
 
@@ -33,11 +33,11 @@ def test_hostile_tags_are_escaped_in_every_report(tmp_path, minilm):
                                log)
     embeddings.embed_tags(stores, config, log)
     models.assign_dataset_splits(stores, models.SplitParams())
-    tree = tagtree.build_tag_tree(stores, tagtree.TagTreeParams(n_clusters=2, min_tag_count=5),
+    tree = tagtree.tag_tree(stores, tagtree.TagTreeParams(n_clusters=2, min_tag_count=5),
                                   log)
-    labels = tagtree.label_questions(stores, log)
+    labels = tagtree.tag_labels(stores, log)
     reports = [exploration.eda_report(stores).path,
-               tagtree.tag_clustering_report(stores).path]
+               tag_clustering.tag_clustering_report(stores).path]
     tables = [tree.clusters_table.markdown(), labels.most_used_orphans.markdown()]
     for text in [p.read_text() for p in reports] + tables:
         assert "<script>" not in text and "<b>" not in text
