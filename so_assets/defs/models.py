@@ -62,12 +62,14 @@ def model_asset(spec: ModelSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecksDef
     return train, beats_baseline
 
 
-MODEL_ASSETS = [model_asset(spec) for spec in MODELS]
-MODEL_CHECKS = [check for _, check in MODEL_ASSETS if check is not None]
+_BUILT = [model_asset(spec) for spec in MODELS]
+MODEL_ASSETS = [asset for asset, _ in _BUILT]
+"""One asset per registered model (gathered from this module by ``load_from_defs_folder``)."""
+MODEL_CHECKS = [check for _, check in _BUILT if check is not None]
 
 
 def _trained(task: type) -> list[dg.AssetsDefinition]:
-    return [asset for (asset, _), spec in zip(MODEL_ASSETS, MODELS, strict=True)
+    return [asset for asset, spec in zip(MODEL_ASSETS, MODELS, strict=True)
             if issubclass(spec.model, task)]
 
 

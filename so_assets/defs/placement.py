@@ -18,6 +18,13 @@ epoch alone, 70 s beside another training on two cores). Pool ``train`` (limit 1
 instance sets more, e.g. one per training machine) runs them one after another."""
 
 
+@dg.definitions
+def executor() -> dg.Definitions:
+    """The code location's default executor: for automation runs and `dagster asset
+    materialize` (jobs set their own)."""
+    return dg.Definitions(executor=heavy_step_executor())
+
+
 def heavy_step_executor() -> dg.ExecutorDefinition:
     """The executor of runs with heavy steps (embedding, training): a process per step on this
     machine, or, when ``SO_ASSETS_CELERY_BROKER`` names a broker, Celery workers on any number

@@ -68,6 +68,12 @@ def source_from_environment() -> SourceResource:
                           options={"path": path} if path else {})
 
 
+@dg.definitions
+def resources() -> dg.Definitions:
+    """The resources every asset shares, from the environment."""
+    return dg.Definitions(resources=default_resources())
+
+
 def default_resources() -> dict[str, dg.ConfigurableResource]:
     """Resources from the environment: ``SO_ASSETS_DATA_DIR``, the source (see
     :func:`source_from_environment`) and ``SO_ASSETS_ENCODER_MODEL`` (defaults: data/, the

@@ -174,8 +174,8 @@ def baseline_for(model: type[Model], labels: LabelSpace, params: Params | None =
     target as ``params`` says."""
     for task, baseline in BASELINES.items():
         if issubclass(model, task):
-            target = getattr(params, "target", None)
-            return baseline(labels, ScoreParams(target=target) if target else None)
+            return baseline(labels, ScoreParams(target=params.target)
+                            if isinstance(params, ScoreParams) else None)
     raise ValueError(f"{model.__name__} belongs to no task with a baseline")
 
 
