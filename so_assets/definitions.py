@@ -27,4 +27,4 @@ def _owned(loaded: dg.Definitions) -> dg.Definitions:
         sensors=loaded.sensors, resources=loaded.resources, executor=loaded.executor)
 
 
-defs = _owned(dg.load_from_defs_folder(project_root=Path(__file__).resolve().parents[1]))
+defs = _owned(dg.load_from_defs_folder(path_within_project=Path(__file__).resolve().parent))

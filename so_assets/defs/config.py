@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 import dagster as dg
 import pydantic
 
-from so_assets.models.core.params import Params, describe, field_types
+from so_assets.params import Params, describe, field_types
 
-T = TypeVar("T")
+P = TypeVar("P", bound=Params)
 
 
 def _fields(params: type) -> dict[str, Any]:
@@ -23,12 +23,6 @@ def _fields(params: type) -> dict[str, Any]:
             for f in dataclasses.fields(params)}
 
 
-def config_class(params: type, name: str) -> type[dg.Config]:
-    """A ``dg.Config`` with the fields, defaults and help of the dataclass ``params``."""
-    return pydantic.create_model(name, __base__=dg.Config, __doc__=params.__doc__,
-                                 __module__=__name__, **_fields(params))
-
-
 def resource_class(params: type, base: type[dg.ConfigurableResource], name: str
                    ) -> type[dg.ConfigurableResource]:
     """``base`` (its methods) with the fields of the dataclass ``params``."""
@@ -36,9 +30,9 @@ def resource_class(params: type, base: type[dg.ConfigurableResource], name: str
                                  __module__=base.__module__, **_fields(params))
 
 
-def params_of(config: pydantic.BaseModel, params: type[T]) -> T:
-    """The step parameters a launchpad config holds."""
-    return params(**config.model_dump())
+def params_of(config: pydantic.BaseModel, params: type[P]) -> P:
+    """The parameters a launchpad config holds, checked by their class (types and bounds)."""
+    return params.from_dict(config.model_dump())
 
 
 def _config_type(kind: Any, default: Any, name: str) -> tuple[Any, Any]:

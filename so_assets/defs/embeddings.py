@@ -5,7 +5,7 @@ from datetime import date
 import dagster as dg
 
 from so_assets.defs.conditions import on_cadence, per_day
-from so_assets.defs.config import config_class, params_of
+from so_assets.defs.config import params_config, params_of
 from so_assets.defs.ingestion import questions
 from so_assets.defs.metadata import add_partition_metadata, result_metadata
 from so_assets.defs.partitions import daily_partitions
@@ -14,7 +14,7 @@ from so_assets.defs.resources import EncoderResource, StorageResource
 from so_assets.steps import embeddings as steps
 from so_assets.storage.embedding_kinds import TOKENS, VECTORS
 
-EmbeddingConfig = config_class(steps.EmbeddingParams, "EmbeddingConfig")
+EmbeddingConfig = params_config(steps.EmbeddingParams(), "EmbeddingConfig")
 
 
 @dg.multi_asset(

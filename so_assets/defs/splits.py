@@ -4,14 +4,14 @@ only, and of every model."""
 import dagster as dg
 
 from so_assets.defs.conditions import on_cadence
-from so_assets.defs.config import config_class, params_of
+from so_assets.defs.config import params_config, params_of
 from so_assets.defs.ingestion import questions
 from so_assets.defs.metadata import result_metadata
 from so_assets.defs.placement import WRITES_DUCKDB
 from so_assets.defs.resources import StorageResource
 from so_assets.steps import models as steps
 
-SplitConfig = config_class(steps.SplitParams, "SplitConfig")
+SplitConfig = params_config(steps.SplitParams(), "SplitConfig")
 
 
 @dg.asset(deps=[questions], **WRITES_DUCKDB, group_name="models", kinds={"duckdb"},

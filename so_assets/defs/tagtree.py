@@ -3,7 +3,7 @@
 import dagster as dg
 
 from so_assets.defs.conditions import on_cadence
-from so_assets.defs.config import config_class, params_of
+from so_assets.defs.config import params_config, params_of
 from so_assets.defs.embeddings import tag_embeddings
 from so_assets.defs.metadata import result_metadata
 from so_assets.defs.placement import WRITES_DUCKDB
@@ -13,7 +13,7 @@ from so_assets.steps import tag_clustering
 from so_assets.steps import tagtree as steps
 from so_assets.storage.embedding_kinds import VECTORS
 
-TagTreeConfig = config_class(steps.TagTreeParams, "TagTreeConfig")
+TagTreeConfig = params_config(steps.TagTreeParams(), "TagTreeConfig")
 
 
 @dg.asset(deps=[tag_embeddings, dataset_splits, VECTORS], **WRITES_DUCKDB, group_name="tag_tree",

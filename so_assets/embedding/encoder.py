@@ -7,11 +7,12 @@ same token states. CUDA is used when present (bf16 there for large models), CPU 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,16 @@ class EncodedTexts:
 
 class TextEncoder:
     """Loads a model once; encodes lists of texts in length-sorted, token-budgeted batches."""
+
+    @contextlib.contextmanager
+    def logging_to(self, log: logging.Logger) -> Iterator[TextEncoder]:
+        """Progress lines to ``log`` inside the block (a step's logger), the module's logger
+        again after it: the loaded encoder is shared, its callers' loggers are not."""
+        before, self.log = self.log, log
+        try:
+            yield self
+        finally:
+            self.log = before
 
     def __init__(self, config: EncoderConfig | None = None,
                  log: logging.Logger | None = None) -> None:

@@ -170,7 +170,7 @@ def _plot_delay(stats: EdaStats, path: Path) -> Path:
     return save_png(fig, path)
 
 
-def eda_report(stats: EdaStats, out_dir: Path) -> Report:
+def build_eda_report(stats: EdaStats, out_dir: Path) -> Report:
     """The report: summary lines, the top tags as a table, the five plots (written to
     ``out_dir``) and the headline figures."""
     s = stats.score_summary

@@ -1,7 +1,7 @@
 """Tag and score models, by role.
 
-- ``core``: the contract every family implements (:mod:`.core.base`), typed parameters
-  (:mod:`.core.params`), the data they learn from (:mod:`.core.data`), decision thresholds
+- ``core``: the contract every family implements (:mod:`.core.base`) with its typed parameters
+  (:mod:`so_assets.params`), the data they learn from (:mod:`.core.data`), decision thresholds
   and the score target transform.
 - ``tags`` / ``scores``: the model families of each task, each with its parameter class.
 - ``training``: the torch epoch loop, networks, losses, batching and progress logs.

@@ -12,7 +12,6 @@ from typing import Any
 
 from so_assets.models.core.base import Model, ScoreModel, ScoreParams, TagModel, Target
 from so_assets.models.core.data import LabelSpace
-from so_assets.models.core.params import Params
 from so_assets.models.scores.baseline import MeanBaseline
 from so_assets.models.scores.boosted import XGBoostRegressor, XGBoostRegressorParams
 from so_assets.models.scores.linear import TabularRidge, TfidfSvdRidge
@@ -29,6 +28,7 @@ from so_assets.models.tags.seq2seq import Seq2SeqParams, Seq2SeqTagger
 from so_assets.models.tags.sequence import SequenceModel
 from so_assets.models.tags.word_models import EmbeddingBagModel, RecurrentModel
 from so_assets.models.training.config import TrainConfig
+from so_assets.params import Params
 
 FAMILIES: dict[str, type[Model]] = {cls.family: cls for cls in (
     TfidfLinear, XGBoostMulticlass, DualEncoderModel, TorchDense, SequenceModel, Hierarchical,

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from so_assets.embedding.config import BODY_SEGMENTS, TITLE_SEGMENTS, EncoderConfig
-from so_assets.steps.results import ReportResult, param, write_report
+from so_assets.params import Params, param
+from so_assets.steps.results import ReportResult, write_report
 from so_assets.storage.embedding_kinds import TOKENS, VECTORS
 from so_assets.storage.stores import Stores
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class EmbeddingParams:
+class EmbeddingParams(Params):
     force: bool = param(False, "Re-embed even when a partition's file already holds the same "
                                "texts under this encoder.")
 
@@ -174,8 +175,15 @@ def embed_questions(stores: Stores, encoder_config: EncoderConfig, days: Sequenc
     """Embed each day's titles and bodies into the requested kinds of partition files."""
     from so_assets.embedding.encoder import load_encoder
 
-    encoder = load_encoder(encoder_config)
-    encoder.log = log
+    with load_encoder(encoder_config).logging_to(log) as encoder:
+        writes, empty = _embed_days(stores, encoder, days, kinds, params, log)
+    return EmbeddingsResult(encoder.slug, str(encoder.device), writes, empty,
+                            {k: stores.embeddings.folder(k) for k in kinds})
+
+
+def _embed_days(stores: Stores, encoder: TextEncoder, days: Sequence[date],
+                kinds: Collection[str], params: EmbeddingParams, log: logging.Logger
+                ) -> tuple[list[PartitionWrite], int]:
     writes: list[PartitionWrite] = []
     empty = 0
     for chunk in _chunks(stores.questions.questions_per_day(sorted(days)), TEXTS_PER_ENCODING):
@@ -187,8 +195,7 @@ def embed_questions(stores: Stores, encoder_config: EncoderConfig, days: Sequenc
                             "an empty text", day, blank)
                 empty += blank
         writes += embed_partitions(encoder, stores.embeddings, texts, kinds, force=params.force)
-    return EmbeddingsResult(encoder.slug, str(encoder.device), writes, empty,
-                            {k: stores.embeddings.folder(k) for k in kinds})
+    return writes, empty
 
 
 @dataclass(frozen=True)
@@ -210,9 +217,8 @@ def embed_tags(stores: Stores, encoder_config: EncoderConfig, log: logging.Logge
     if new:
         from so_assets.embedding.encoder import load_encoder
 
-        encoder = load_encoder(encoder_config)
-        encoder.log = log
-        encoded = encoder.encode(new, is_query=False, max_length=32, label="tags").vectors
+        with load_encoder(encoder_config).logging_to(log) as encoder:
+            encoded = encoder.encode(new, is_query=False, max_length=32, label="tags").vectors
         vectors = encoded if not stored.tags else np.vstack([stored.vectors, encoded])
         from so_assets.storage.tag_vector_store import TagVectors
 

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from so_assets.embedding.config import EncoderConfig
 from so_assets.models.publication.artifacts import current_dir, read_metrics
 from so_assets.models.registry import ModelSpec
-from so_assets.steps.results import CheckOutcome, param
+from so_assets.params import Params, param
+from so_assets.steps.results import CheckOutcome
 from so_assets.storage.datasets import labelled_sources
 from so_assets.storage.splits import assign_splits
 from so_assets.storage.stores import Stores
@@ -22,9 +23,17 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class SplitParams:
-    train_percent: int = param(80, "Share of content groups in the training split.")
-    validation_percent: int = param(10, "Share in the validation split; the rest is test.")
+class SplitParams(Params):
+    train_percent: int = param(80, "Share of content groups in the training split (%).", ge=1,
+                               le=98)
+    validation_percent: int = param(10, "Share in the validation split (%); the rest is test.",
+                                    ge=1, le=98)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.train_percent + self.validation_percent >= 100:
+            raise ValueError(f"train_percent + validation_percent must leave a test split: "
+                             f"{self.train_percent} + {self.validation_percent} >= 100")
 
 
 @dataclass(frozen=True)

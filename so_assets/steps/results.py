@@ -25,11 +25,6 @@ class CheckOutcome:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def param(default: Any, doc: str) -> Any:
-    """A step parameter with its default and the help a launchpad shows."""
-    return field(default=default, metadata={"doc": doc})
-
-
 def write_report(report: Report, reports_dir: Path) -> ReportResult:
     """Write ``report`` as ``<reports>/<name>/<name>_report.md`` (its plots are beside it)."""
     path = report.write(reports_dir / report.name / f"{report.name}_report.md")

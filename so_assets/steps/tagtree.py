@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from so_assets.evaluation.report import Table
-from so_assets.steps.results import param
+from so_assets.params import Params, param
 from so_assets.storage.embedding_kinds import VECTORS
 from so_assets.storage.stores import Stores
 from so_assets.storage.tag_tables import (
@@ -40,22 +40,24 @@ if TYPE_CHECKING:  # h5py loads only when a step opens the HDF5 files
 
 
 @dataclass(frozen=True)
-class TagTreeParams:
-    n_clusters: int = param(100, "Depth-1 label clusters (clamped to the number of kept tags).")
-    branching: int = param(6, "Children of every node split below depth 1.")
-    max_leaf_size: int = param(12, "Nodes with more tags than this are split again...")
-    max_depth: int = param(4, "...while shallower than this.")
+class TagTreeParams(Params):
+    n_clusters: int = param(100, "Depth-1 label clusters (at most the number of kept tags: "
+                                 "fewer are made, and said, when fewer tags are kept).", ge=2)
+    branching: int = param(6, "Children of every node split below depth 1.", ge=2)
+    max_leaf_size: int = param(12, "Nodes with more tags than this are split again...", ge=1)
+    max_depth: int = param(4, "...while shallower than this.", ge=1)
     min_tag_count: int = param(100, "Tags on fewer training questions are orphans, imputed to "
-                                    "their nearest kept tag.")
+                                    "their nearest kept tag.", ge=1)
     usage_weight: float | None = param(
         None, "Weight in [0, 1] of a tag's usage vector (its training questions and "
         "co-occurring tags) against its name vector. Unset: of 0, 0.25, 0.5, 0.75 and 1, the "
-        "one whose vectors rank validation questions' kept tags best (recall@5).")
+        "one whose vectors rank validation questions' kept tags best (recall@5).", ge=0, le=1)
     usage_prior: float = param(3.0, "Training questions at which a tag's usage gets half of "
-                                    "its weight: a tag seen once leans on its name.")
+                                    "its weight: a tag seen once leans on its name.", ge=0)
     min_similarity: float = param(0.5, "Orphans less similar than this to every kept tag are "
-                                       "left unmapped (and counted) instead of imputed.")
-    random_state: int = param(0, "Seed of the k-means seeding.")
+                                       "left unmapped (and counted) instead of imputed.",
+                                  ge=-1, le=1)
+    random_state: int = param(0, "Seed of the k-means seeding.", ge=0)
 
 
 @dataclass(frozen=True)

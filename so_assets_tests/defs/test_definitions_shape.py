@@ -70,3 +70,19 @@ def test_loading_the_code_location_imports_no_heavy_library():
          f"print([m for m in {heavy!r} if m in sys.modules])"],
         capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_no_step_or_adapter_shadows_a_core_function():
+    """A name means one thing: no function of the steps or of the Dagster layer has the name
+    of a core function (the step named after its asset is the one pairing allowed)."""
+    def functions(path: Path) -> set[str]:
+        return {node.name for node in ast.parse(path.read_text()).body
+                if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")}
+
+    core = set()
+    for package in ("models", "storage", "tagtree", "embedding", "stackexchange", "evaluation"):
+        for path in (PACKAGE / package).rglob("*.py"):
+            core |= functions(path)
+    for layer in ("steps", "defs"):
+        for path in (PACKAGE / layer).rglob("*.py"):
+            assert not functions(path) & core, (path, sorted(functions(path) & core))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.image
 import pytest
 
-from so_assets.evaluation.eda import compute_eda, eda_report, render_eda
+from so_assets.evaluation.eda import build_eda_report, compute_eda, render_eda
 from so_assets.stackexchange.sample import SampleTransport
 from so_assets.storage.question_stats import question_aggregates
 from so_assets.storage.question_store import QuestionStore
@@ -48,7 +48,7 @@ def test_plots_are_real_images(stats, tmp_path):
         image = matplotlib.image.imread(path)
         assert image.shape[0] > 200 and image.shape[1] > 400
         assert image[..., :3].std() > 0.05  # not a blank canvas
-    report = eda_report(stats, tmp_path)
+    report = build_eda_report(stats, tmp_path)
     assert [p.name for p in report.plots] == list(plots)
     markdown = report.markdown()
     assert "![time\\_to\\_accepted\\_answer](time_to_accepted_answer.png)" in markdown

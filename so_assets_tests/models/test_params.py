@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from so_assets.models.core.params import describe
 from so_assets.models.registry import MODELS, ModelSpec, load_model, tag_model
 from so_assets.models.tags.linear import TfidfLinear, TfidfLinearParams
 from so_assets.models.training.config import TrainConfig
+from so_assets.params import describe
 
 
 def test_every_registered_model_has_typed_parameters_with_docs():

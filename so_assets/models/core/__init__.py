@@ -1,1 +1,1 @@
-"""The model contract, typed parameters, the data models see, thresholds, the score target."""
+"""The model contract, the data models see, decision thresholds, the score target."""

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import numpy as np
 
 from so_assets.models.core.data import LabelSpace, SplitData, TrainingData
-from so_assets.models.core.params import Params, param
 from so_assets.models.core.target import signed_expm1, signed_log1p
 from so_assets.models.core.thresholds import (
     apply_thresholds,
@@ -27,6 +26,7 @@ from so_assets.models.core.thresholds import (
     choose_thresholds,
 )
 from so_assets.models.publication.shared_parts import load_part, save_part
+from so_assets.params import Params, param
 
 if TYPE_CHECKING:
     from so_assets.models.core.data import Inputs
@@ -96,7 +96,7 @@ class Model(ABC):
     """The naive model of this task every model must beat (names the check)."""
 
     params_class: ClassVar[type[Params]] = NoParams
-    """The family's parameters (see :mod:`so_assets.models.core.params`)."""
+    """The family's parameters (see :mod:`so_assets.params`)."""
     shares_state: ClassVar[bool] = False
     """Whether its learned state is stored once for every model trained on the same inputs
     (see :mod:`so_assets.models.publication.shared_parts`): the parts ``hybrid`` also stacks."""

@@ -31,7 +31,7 @@ from so_assets.storage.leftovers import remove_if_abandoned
 
 if TYPE_CHECKING:
     from so_assets.models.core.data import LabelSpace, SplitData, TrainingData
-    from so_assets.models.core.params import Params
+    from so_assets.params import Params
 
 R = TypeVar("R")
 

@@ -12,9 +12,9 @@ import numpy as np
 
 from so_assets.models.core.base import ScoreModel, ScoreParams, Scores, TrainResult
 from so_assets.models.core.data import Inputs, TrainingData
-from so_assets.models.core.params import param
 from so_assets.models.scores.features import tabular_features, tabular_names
 from so_assets.models.training.progress import cuda_available, xgboost_progress
+from so_assets.params import param
 
 QUANTILES = (0.1, 0.5, 0.9)
 

@@ -12,8 +12,8 @@ import numpy as np
 
 from so_assets.models.core.base import ScoreModel, ScoreParams, Scores, TrainResult
 from so_assets.models.core.data import Inputs, TrainingData, question_text
-from so_assets.models.core.params import param
 from so_assets.models.scores.features import tabular_features
+from so_assets.params import param
 
 
 @dataclass(frozen=True)

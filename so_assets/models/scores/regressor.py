@@ -12,10 +12,10 @@ import numpy as np
 
 from so_assets.models.core.base import ScoreModel, ScoreParams, Scores, TrainResult
 from so_assets.models.core.data import Inputs, TrainingData
-from so_assets.models.core.params import param
 from so_assets.models.scores.features import tabular_features, tabular_names
 from so_assets.models.training.config import TorchParams, TrainConfig
 from so_assets.models.training.torch_model import TorchModel, minibatches
+from so_assets.params import param
 
 if TYPE_CHECKING:
     import torch

@@ -14,9 +14,9 @@ import numpy as np
 
 from so_assets.models.core.base import TrainResult
 from so_assets.models.core.data import Inputs, TrainingData
-from so_assets.models.core.params import param
 from so_assets.models.tags.two_heads import ClusterTagModel, ClusterTagParams
 from so_assets.models.training.config import TrainConfig
+from so_assets.params import param
 
 if TYPE_CHECKING:
     import torch

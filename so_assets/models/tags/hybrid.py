@@ -30,7 +30,6 @@ import numpy as np
 
 from so_assets.models.core.base import Scores, TagModel, Target, TrainResult
 from so_assets.models.core.data import Inputs, SplitData, TrainingData
-from so_assets.models.core.params import Params, param
 from so_assets.models.publication.shared_parts import fit_or_reuse, load_part, save_part
 from so_assets.models.tags.dense import TorchDense, TorchDenseParams
 from so_assets.models.tags.linear import TfidfLinear, TfidfLinearParams
@@ -44,6 +43,7 @@ from so_assets.models.tags.stacking import (
     cluster_features,
     tag_features,
 )
+from so_assets.params import Params, param
 
 CHUNK = 2048  # questions scored at a time: the pair features are CHUNK x labels x features
 

@@ -10,8 +10,8 @@ import numpy as np
 
 from so_assets.models.core.base import Scores, TagModel, Target, TrainResult
 from so_assets.models.core.data import Inputs, TrainingData, question_text
-from so_assets.models.core.params import Params, param
 from so_assets.models.training.progress import Progress
+from so_assets.params import Params, param
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import numpy as np
 
 from so_assets.models.core.base import Scores, TagModel, Target, TrainResult
 from so_assets.models.core.data import Inputs, TrainingData
-from so_assets.models.core.params import Params, param
+from so_assets.params import Params, param
 
 CHUNK = 1024  # questions scored at a time: memory is CHUNK x training questions
 

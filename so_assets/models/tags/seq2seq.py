@@ -25,11 +25,11 @@ import numpy as np
 
 from so_assets.models.core.base import Need, Scores, TagModel, Target, TrainResult
 from so_assets.models.core.data import Inputs, TrainingData
-from so_assets.models.core.params import Params, param
 from so_assets.models.tags.finetuned import tokenize_pairs
 from so_assets.models.tags.tag_codec import TagCodec
 from so_assets.models.training.config import TorchParams, TrainConfig
 from so_assets.models.training.torch_model import TorchModel, minibatches
+from so_assets.params import Params, param
 from so_assets.storage.embedding_kinds import TOKEN_FIELDS
 
 if TYPE_CHECKING:

@@ -10,9 +10,9 @@ import numpy as np
 
 from so_assets.models.core.base import Scores, TagModel, Target
 from so_assets.models.core.data import TrainingData
-from so_assets.models.core.params import param
 from so_assets.models.training.config import Loss, TorchParams, TrainConfig
 from so_assets.models.training.torch_model import TorchModel, make_loss, minibatches
+from so_assets.params import param
 
 if TYPE_CHECKING:
     import torch

@@ -13,10 +13,10 @@ import numpy as np
 
 from so_assets.models.core.base import TrainResult
 from so_assets.models.core.data import Inputs, TrainingData, question_text
-from so_assets.models.core.params import param
 from so_assets.models.tags.text_ids import Vocabulary, hashed_ngrams
 from so_assets.models.tags.two_heads import ClusterTagModel, ClusterTagParams
 from so_assets.models.training.config import TrainConfig
+from so_assets.params import param
 
 if TYPE_CHECKING:
     import torch

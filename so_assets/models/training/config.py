@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from so_assets.models.core.params import Params, param
+from so_assets.params import Params, param
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Typed model parameters: one frozen dataclass per family, its fields declared with
+"""Typed parameters: one frozen dataclass per model family (and per step), its fields declared with
 :func:`param` (type, default, allowed range and a one-line doc, each written once).
 
 Like scikit-learn's estimators, every parameter is an explicit field and its constraints are
