@@ -51,7 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "evaluate", help="run the whole chain on one file, into its own folder, and report")
     evaluate.add_argument("--dataset", type=Path, required=True)
     evaluate.add_argument("--format", choices=("auto", *FILE_FORMATS), default="auto")
-    evaluate.add_argument("--out", type=Path, required=True)
+    evaluate.add_argument("--out", type=Path, required=True,
+                          help="a new or empty folder for the run's data, models and reports")
+    evaluate.add_argument("--force", action="store_true",
+                          help="clear --out first when it holds an earlier evaluate output")
     evaluate.add_argument("--tags-path", type=Path, help="StackSample's Tags.csv")
     evaluate.add_argument("--answers-path", type=Path, help="BigQuery's posts_answers export")
     evaluate.add_argument("--users-path", type=Path, help="a data dump's Users.xml")
@@ -187,7 +190,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         run = evaluate_dataset(kind, site, options, args.out, dataset=str(args.dataset),
                                min_tag_count=args.min_tag_count, n_clusters=args.clusters,
                                model_names=args.models.split(",") if args.models else None,
-                               run_config=_run_config(args.config))
+                               run_config=_run_config(args.config), force=args.force)
     except (ValueError, FileNotFoundError) as exc:
         raise SystemExit(f"so-assets evaluate: {exc}") from None
     for text in run.summaries.values():

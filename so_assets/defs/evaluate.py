@@ -21,6 +21,7 @@ from so_assets.steps.evaluate import (
     chosen_models,
     models_on_disk_mb,
     plan,
+    prepare_output,
     write_summary,
 )
 
@@ -30,17 +31,19 @@ def evaluate_dataset(kind: str, site: str, options: Mapping[str, str], out_dir: 
                      min_tag_count: int | None = None, n_clusters: int | None = None,
                      model_names: Collection[str] | None = None,
                      run_config: Mapping[str, Any] | None = None,
-                     definitions: dg.Definitions | None = None,
+                     definitions: dg.Definitions | None = None, force: bool = False,
                      log: logging.Logger | None = None) -> EvaluationRun:
     """Import, embed, build the tree and labels, train every model (or those ``model_names``
     names), check and report, as the pipeline does; ``run_config`` (Dagster's format) sets
-    any asset's config. One model's failure costs that model only."""
+    any asset's config. One model's failure costs that model only. ``out_dir`` must be new or
+    empty (``force``: an earlier evaluate output there is cleared first)."""
     from so_assets.definitions import defs as code_location
 
     log = log or logging.getLogger(__name__)
     source = make_source(kind, site, options)
     tag_specs, score_specs = chosen_models(model_names)
     check_model_parameters(run_config or {})
+    prepare_output(out_dir, force)
     chosen = {s.asset_name for s in (*tag_specs, *score_specs)}
     settings = plan(source.summarize(), min_tag_count, n_clusters)
     if settings.first_day < FIRST_DAY:

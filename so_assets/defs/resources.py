@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pydantic
 
 from so_assets.defs.config import resource_class
-from so_assets.defs.run_health import exit_with_parent
+from so_assets.defs.run_health import exit_with_parent, record_worker_host
 from so_assets.embedding.config import EncoderConfig
 from so_assets.stackexchange.sources import SOURCES, Source, make_source
 from so_assets.storage.stores import Stores
@@ -33,13 +34,19 @@ class StorageResource(dg.ConfigurableResource):
     """The data folder: DuckDB file, embeddings, models and reports (see DESIGN.md)."""
 
     data_dir: str = "data"
+    duckdb_path: str = ""
+    """The DuckDB file on the local disk of the one machine that writes it, when ``data_dir``
+    is shared (empty: ``<data_dir>/so_assets.duckdb``); see deploy/README.md."""
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         exit_with_parent()  # a step process must not outlive its killed run
+        if context.instance is not None and context.dagster_run is not None:
+            record_worker_host(context.instance, context.dagster_run)
 
     def stores(self, encoder: EncoderResource | None = None) -> Stores:
         """The stores under ``data_dir``; embeddings are those of ``encoder``."""
-        return Stores(self.data_dir, encoder.config().slug() if encoder else "")
+        return Stores(self.data_dir, encoder.config().slug() if encoder else "",
+                      Path(self.duckdb_path) if self.duckdb_path else None)
 
 
 class SourceResource(dg.ConfigurableResource):
@@ -50,7 +57,9 @@ class SourceResource(dg.ConfigurableResource):
     """
 
     kind: str = "sample"
-    site: str = "stackoverflow"
+    site: str = ""
+    """The Stack Exchange site (empty: stackoverflow for the API and the sample, the file's
+    name for a file source). One data folder holds one site."""
     options: dict[str, Any] = pydantic.Field(default_factory=dict)
 
     def source(self) -> Source:
@@ -64,7 +73,7 @@ def source_from_environment() -> SourceResource:
     if kind not in SOURCES:
         raise ValueError(f"SO_ASSETS_SOURCE={kind!r}: choose one of {list(SOURCES)}")
     path = os.environ.get("SO_ASSETS_SOURCE_PATH")
-    return SourceResource(kind=kind, site=os.environ.get("SO_ASSETS_SITE", "stackoverflow"),
+    return SourceResource(kind=kind, site=os.environ.get("SO_ASSETS_SITE", ""),
                           options={"path": path} if path else {})
 
 
@@ -75,11 +84,12 @@ def resources() -> dg.Definitions:
 
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:
-    """Resources from the environment: ``SO_ASSETS_DATA_DIR``, the source (see
-    :func:`source_from_environment`) and ``SO_ASSETS_ENCODER_MODEL`` (defaults: data/, the
-    bundled sample, the packaged encoder)."""
+    """Resources from the environment: ``SO_ASSETS_DATA_DIR`` and ``SO_ASSETS_DUCKDB_PATH``,
+    the source (see :func:`source_from_environment`) and ``SO_ASSETS_ENCODER_MODEL``
+    (defaults: data/ holding the DuckDB file, the bundled sample, the packaged encoder)."""
     return {
-        "storage": StorageResource(data_dir=os.environ.get("SO_ASSETS_DATA_DIR", "data")),
+        "storage": StorageResource(data_dir=os.environ.get("SO_ASSETS_DATA_DIR", "data"),
+                                   duckdb_path=os.environ.get("SO_ASSETS_DUCKDB_PATH", "")),
         "encoder": EncoderResource(model=os.environ.get("SO_ASSETS_ENCODER_MODEL", "")),
         "source": source_from_environment(),
     }

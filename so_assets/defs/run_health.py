@@ -31,10 +31,12 @@ def worker_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
 
 
 def worker_state(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
-    """``running``, ``dead`` (its process is gone from this machine) or ``unknown``."""
+    """``running``, ``dead`` (its process is gone from this machine) or ``unknown``: a run
+    is judged only when it says which host it runs on and that host is this one (with
+    shared instance storage a pid means nothing on another machine)."""
     host = run.tags.get(HOST_TAG)
-    if host is not None and host != socket.gethostname():
-        return "unknown"  # another machine's process: its pid means nothing here
+    if host != socket.gethostname():
+        return "unknown"  # another machine's run, or one that never said where it runs
     pid = worker_pid(instance, run.run_id)
     if pid is None:
         return "unknown"
@@ -61,6 +63,18 @@ def fail_dead_runs_of_this_instance() -> list[str]:
     """:func:`fail_dead_runs` on the instance ``DAGSTER_HOME`` names."""
     with dg.DagsterInstance.get() as instance:
         return fail_dead_runs(instance)
+
+
+def record_worker_host(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
+    """Tag ``run`` with this host when this process is its orchestrator or a step process the
+    orchestrator started here (runs of ``dagster job execute`` carry no launcher's tag); a
+    step on another machine (Celery) tags nothing."""
+    if HOST_TAG in run.tags:
+        return
+    pid = worker_pid(instance, run.run_id)
+    parent = multiprocessing.parent_process()
+    if pid is not None and pid in (os.getpid(), parent.pid if parent else None):
+        instance.add_run_tags(run.run_id, {HOST_TAG: socket.gethostname()})
 
 
 _watching = threading.Event()

@@ -12,6 +12,7 @@ from typing import Any
 
 from so_assets.models.core.base import Model, ScoreModel, ScoreParams, TagModel, Target
 from so_assets.models.core.data import LabelSpace
+from so_assets.models.publication.shared_parts import refuse_pickles
 from so_assets.models.scores.baseline import MeanBaseline
 from so_assets.models.scores.boosted import XGBoostRegressor, XGBoostRegressorParams
 from so_assets.models.scores.linear import TabularRidge, TfidfSvdRidge
@@ -202,7 +203,9 @@ def score_model(name: str) -> ModelSpec:
 
 
 def load_model(directory: Path) -> Model:
-    """A saved model, from its artifacts only (the class is the family it was saved as)."""
+    """A saved model, from its artifacts only (the class is the family it was saved as); a
+    folder holding a pickle is refused (:func:`refuse_pickles`)."""
+    refuse_pickles(directory)
     meta = json.loads((directory / "predictor.json").read_text())
     family = FAMILIES.get(meta["family"])
     if family is None:

@@ -11,11 +11,11 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
 from so_assets.stackexchange.errors import (
     ApiError,
@@ -34,6 +34,7 @@ from so_assets.stackexchange.records import AcceptedAnswer, QuestionRecord
 from so_assets.stackexchange.transport import (
     Clock,
     HttpTransport,
+    OversizedResponseError,
     SystemClock,
     Transport,
     TransportError,
@@ -41,8 +42,12 @@ from so_assets.stackexchange.transport import (
 )
 
 API_ROOT = "https://api.stackexchange.com/2.3"
+API_HOST = "api.stackexchange.com"
 KEY_ENV_VAR = "STACKEXCHANGE_KEY"
 MAX_IDS_PER_CALL = 100
+MAX_BACKOFF_SECONDS = 300.0
+"""The longest ``backoff`` the client waits for; the API's are seconds to a few minutes, and a
+longer one (a hostile or broken server's 86,400) fails the day clearly instead of sleeping."""
 PAGES_WITHOUT_KEY = 25  # the API serves at most 25 pages of a query without a key
 PAGES_WITH_KEY = 1000  # a day of StackOverflow is a few thousand questions: 100,000 is ample
 _THROTTLE_WAIT_RE = re.compile(r"available in (\d+) seconds")
@@ -83,13 +88,17 @@ class StackExchangeClient:
         source_name: str = "api",
         log: logging.Logger | None = None,
         max_pages: int | None = None,
+        key_hosts: Sequence[str] = (API_HOST,),
+        max_backoff_seconds: float = MAX_BACKOFF_SECONDS,
     ) -> None:
         if not 1 <= page_size <= 100:
             raise ValueError(f"page_size must be 1..100, got {page_size}")
         self.transport = transport or HttpTransport()
         self.site = site
         self.api_root = api_root.rstrip("/")
+        self.log = log or logging.getLogger(__name__)
         self._key = key if key is not None else os.environ.get(KEY_ENV_VAR) or None
+        self._send_key = bool(self._key) and self._key_may_go_to(key_hosts)
         self.question_filter = question_filter
         self.answer_filter = answer_filter
         self.page_size = page_size
@@ -99,11 +108,26 @@ class StackExchangeClient:
         self.max_retry_seconds = max_retry_seconds
         self.clock = clock or SystemClock()
         self.source_name = source_name
-        self.log = log or logging.getLogger(__name__)
-        self.max_pages = max_pages or (PAGES_WITH_KEY if self._key else PAGES_WITHOUT_KEY)
+        self.max_backoff_seconds = max_backoff_seconds
+        self.max_pages = max_pages or (PAGES_WITH_KEY if self._send_key else PAGES_WITHOUT_KEY)
         self.quota_remaining: int | None = None
         self.calls = 0
         self._not_before: dict[str, float] = {}
+
+    def _key_may_go_to(self, key_hosts: Sequence[str]) -> bool:
+        """Whether the key is sent to ``api_root``'s host: only to the Stack Exchange API,
+        unless ``key_hosts`` names another host explicitly (a test server, a mirror)."""
+        host = (urlparse(self.api_root).hostname or "").lower()
+        allowed = {h.lower() for h in key_hosts}
+        if host not in allowed:
+            self.log.warning("%s is set but %s is not among the hosts the key may go to (%s): "
+                             "the key is not sent", KEY_ENV_VAR, host or self.api_root,
+                             ", ".join(sorted(allowed)))
+            return False
+        if host != API_HOST:
+            self.log.warning("sending %s to %s: allowed by the key_hosts option", KEY_ENV_VAR,
+                             host)
+        return True
 
     # ----------------------------------------------------------------- public reads
     def fetch_window(self, start: datetime, end: datetime) -> WindowResult:
@@ -204,8 +228,8 @@ class StackExchangeClient:
                 raise PagingLimitError(
                     f"{self._method_url(path)}: more than {self.max_pages} pages for one "
                     "window (the API serves at most "
-                    f"{PAGES_WITHOUT_KEY if not self._key else self.max_pages} without "
-                    f"{'a key: set ' + KEY_ENV_VAR if not self._key else 'a higher max_pages'}"
+                    f"{PAGES_WITHOUT_KEY if not self._send_key else self.max_pages} without "
+                    f"{'a key: set ' + KEY_ENV_VAR if not self._send_key else 'a higher max_pages'}"
                     "); nothing of this window was written")
             if page.get("quota_remaining") == 0:
                 raise QuotaExhaustedError(
@@ -219,7 +243,7 @@ class StackExchangeClient:
         """One API call with backoff, quota and retry handling; returns the decoded wrapper."""
         method = _method_name(path)
         query = {**params, "site": self.site}
-        if self._key:
+        if self._send_key:
             query["key"] = self._key
         url = self.api_root + path
         shown = self.redact(f"{url}?{urlencode(query)}")
@@ -231,6 +255,8 @@ class StackExchangeClient:
             self.calls += 1
             try:
                 response = self.transport.get(url, query, self.timeout_seconds)
+            except OversizedResponseError as exc:
+                raise MalformedResponseError(f"{shown}: {self.redact(str(exc))}") from None
             except TransportError as exc:
                 reason = self.redact(str(exc))
                 attempt = self._retry_or_raise(attempt, shown, f"no answer ({reason})")
@@ -253,6 +279,11 @@ class StackExchangeClient:
                 quota = parse_int(body.get("quota_remaining"), "quota_remaining")
             except RecordError as exc:
                 raise MalformedResponseError(f"{shown}: {exc}") from None
+            if backoff is not None and backoff > self.max_backoff_seconds:
+                raise QuotaExhaustedError(
+                    f"{shown}: the API asked to back off {backoff}s, past the cap of "
+                    f"{self.max_backoff_seconds:g}s (max_backoff_seconds): not waited for; "
+                    "load the day again later")
             if backoff is not None:
                 self._not_before[method] = self.clock.monotonic() + backoff
                 self.log.info("API asked for backoff of %ss on %s", backoff, method)

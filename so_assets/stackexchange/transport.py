@@ -42,6 +42,15 @@ class Response:
     body: bytes
 
 
+MAX_RESPONSE_BYTES = 32 * 2**20
+"""The largest body read, after gzip: a 100-question page with bodies is about a megabyte, so
+anything near this is not a page (a 300 KB gzip can inflate to hundreds of MB)."""
+
+
+class OversizedResponseError(Exception):
+    """A body past :data:`MAX_RESPONSE_BYTES`: not retried, the day left as it was."""
+
+
 class TransportError(OSError):
     """The request did not get an answer (connection refused or dropped, timeout)."""
 
@@ -101,8 +110,15 @@ def _fetch(session: requests.Session, url: str, params: dict[str, str], timeout:
         # decides; the read timeout only lets an abandoned thread end.
         reply = session.get(url, params=params, timeout=min(timeout, 10.0) + 1.0, stream=True)
         chunks = []
+        size = 0
         for chunk in reply.iter_content(65536):
             chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                reply.close()
+                raise OversizedResponseError(
+                    f"the answer is larger than {MAX_RESPONSE_BYTES // 2**20} MB once "
+                    "decompressed: no page of the API is; not read further")
             if time.monotonic() - started > timeout:
                 raise TransportError(f"the answer took longer than {timeout:g}s")
         return Response(status=reply.status_code, body=b"".join(chunks))

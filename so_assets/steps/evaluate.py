@@ -5,6 +5,7 @@ process: :mod:`so_assets.defs.evaluate`)."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -105,6 +106,35 @@ def models_on_disk_mb(models_dir: Path) -> float:
     followed)."""
     return sum(f.stat().st_size for f in models_dir.rglob("*")
                if f.is_file() and not f.is_symlink()) / 2**20 if models_dir.is_dir() else 0.0
+
+
+OUTPUT_MARKERS = ("evaluation_summary.json", "so_assets.duckdb")
+"""What every ``evaluate`` output folder holds (and what ``--force`` looks for before it
+deletes anything)."""
+
+
+def prepare_output(out_dir: Path, force: bool = False) -> None:
+    """An empty folder for one run: a new or empty one; a used one only with ``force``, and
+    only when it is an earlier ``evaluate`` output (anything else is never cleared)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"--out {out_dir} is a file, not a folder")
+    if not out_dir.exists() or not any(out_dir.iterdir()):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return
+    earlier = out_dir / "evaluation_summary.json"
+    what = (f"an earlier evaluate of {json.loads(earlier.read_text()).get('dataset')!r}"
+            if earlier.exists() else "files")
+    if not force:
+        raise ValueError(f"--out {out_dir} already holds {what}: choose a new folder, or pass "
+                         "--force to clear it (a run never mixes into another's data)")
+    if not any((out_dir / marker).exists() for marker in OUTPUT_MARKERS):
+        raise ValueError(f"--out {out_dir} holds files but is no evaluate output (no "
+                         f"{' or '.join(OUTPUT_MARKERS)}): not clearing it, even with --force")
+    for entry in out_dir.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def write_summary(run: EvaluationRun, out_dir: Path) -> Path:

@@ -17,7 +17,7 @@ import h5py
 import numpy as np
 
 from so_assets.storage.embedding_kinds import TOKEN_FIELDS, TOKENS, VECTORS
-from so_assets.storage.leftovers import remove_if_abandoned
+from so_assets.storage.leftovers import remove_if_abandoned, writer_suffix
 
 COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
 
@@ -33,7 +33,7 @@ def write_h5_atomic(path: Path, arrays: Mapping[str, np.ndarray],
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in path.parent.glob(f".{path.name}.*.tmp"):
         remove_if_abandoned(stale)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{writer_suffix()}.tmp")
     try:
         with h5py.File(tmp, "w") as h5:
             for name, array in arrays.items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -15,9 +17,16 @@ import pyarrow as pa
 
 from so_assets.stackexchange.records import DERIVED_FIELDS, RECORD_FIELDS, QuestionRecord
 from so_assets.stackexchange.sources.base import DayBatch
+from so_assets.storage.durability import fsync_dir
+from so_assets.storage.filesystems import refuse_network_writes
+from so_assets.storage.leftovers import writer_suffix
 from so_assets.storage.schema import ensure_schema
 
 _RAW_COLUMNS = (*RECORD_FIELDS, *DERIVED_FIELDS, "ingested_at")
+
+
+class SiteMismatchError(ValueError):
+    """A load of one site into a data folder that holds another."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +40,16 @@ class PartitionLoad:
 
 
 class QuestionStore:
-    """Owns the DuckDB file; each method opens a connection only for as long as it needs it."""
+    """Owns the DuckDB file; each method opens a connection only for as long as it needs it.
 
-    def __init__(self, path: Path | str) -> None:
+    With ``snapshot`` (the DuckDB file on this machine's local disk, the data folder shared),
+    every write is followed by a consistent copy of the file at ``snapshot``, which the other
+    machines open read-only: they never open, let alone write, the primary.
+    """
+
+    def __init__(self, path: Path | str, snapshot: Path | str | None = None) -> None:
         self.path = Path(path)
+        self.snapshot = Path(snapshot) if snapshot is not None else None
 
     @contextmanager
     def connect(self, read_only: bool = False, lock_wait_seconds: float = 120.0
@@ -47,6 +62,8 @@ class QuestionStore:
         if read_only and not self.path.exists():
             raise FileNotFoundError(f"{self.path} does not exist: materialize raw_questions first")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not read_only:
+            refuse_network_writes(self.path)
         con = _connect_waiting(self.path, read_only, lock_wait_seconds)
         try:
             if not read_only:
@@ -54,6 +71,35 @@ class QuestionStore:
             yield con
         finally:
             con.close()
+        if not read_only and self.snapshot is not None:
+            self.publish_snapshot()
+
+    def publish_snapshot(self) -> Path:
+        """Copy the (closed, consistent) file to ``snapshot`` under a temporary name, flush it
+        and rename it into place: a reader sees the previous copy or this one, never half."""
+        assert self.snapshot is not None
+        self.snapshot.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.snapshot.with_name(f".{self.snapshot.name}.{writer_suffix()}.tmp")
+        shutil.copyfile(self.path, tmp)
+        with tmp.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.snapshot)
+        fsync_dir(self.snapshot.parent)
+        return self.snapshot
+
+    def _refuse_another_site(self, con: duckdb.DuckDBPyConnection, site: str) -> None:
+        """One data folder holds one site: Stack Exchange question ids are per site, so two
+        sites' days and ids would replace each other's rows."""
+        held = {r[0] for r in con.execute(
+            "SELECT site FROM raw_partition_loads UNION SELECT DISTINCT site FROM raw_questions"
+        ).fetchall()} - {site}
+        if held:
+            other = sorted(held)[0]
+            raise SiteMismatchError(
+                f"{self.path} holds the site {other!r}; this load is of {site!r}, and one data "
+                f"folder holds one site (question ids are per site). Point SO_ASSETS_DATA_DIR "
+                f"(the storage resource's data_dir) at another folder for {site!r}, or set "
+                f"SO_ASSETS_SITE (the source's site) to {other!r} if it is the same site")
 
     def replace_partitions(self, batches: Sequence[DayBatch], source: str, site: str
                            ) -> dict[date, int]:
@@ -67,6 +113,7 @@ class QuestionStore:
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:
+                self._refuse_another_site(con, site)
                 con.execute("DELETE FROM raw_questions WHERE creation_day IN "
                             "(SELECT unnest($days))", {"days": days})
                 con.register("incoming", table)

@@ -23,13 +23,21 @@ class Stores:
 
     root: Path
     encoder_slug: str = ""
+    duckdb_path: Path | None = None
+    """The DuckDB file on this machine's local disk, when the data folder is shared: writes go
+    there and are copied to the folder's ``so_assets.duckdb`` for the other machines to read."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root).absolute())
+        if self.duckdb_path is not None:
+            object.__setattr__(self, "duckdb_path", Path(self.duckdb_path).absolute())
 
     @cached_property
     def questions(self) -> QuestionStore:
-        return QuestionStore(self.root / "so_assets.duckdb")
+        shared = self.root / "so_assets.duckdb"
+        if self.duckdb_path is None or self.duckdb_path == shared:
+            return QuestionStore(shared)
+        return QuestionStore(self.duckdb_path, snapshot=shared)
 
     @property
     def embeddings_root(self) -> Path:

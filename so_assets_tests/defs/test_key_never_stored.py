@@ -45,7 +45,8 @@ def test_the_key_reaches_no_output_log_or_storage(failure, tmp_path):
         config = tmp_path / "api.yaml"
         config.write_text(yaml.safe_dump({"resources": {"source": {"config": {
             "kind": "api", "options": {"api_root": url, "max_retries": 1,
-                                       "initial_retry_seconds": 0.1, "timeout_seconds": 2}}}}}))
+                                       "initial_retry_seconds": 0.1, "timeout_seconds": 2,
+                                       "key_hosts": ["127.0.0.1"]}}}}}))
         done = subprocess.run(
             [str(Path(sys.executable).with_name("dagster")), "job", "execute", "-m",
              "so_assets.definitions", "-j", "ingest_questions_job", "-c", str(config), "--tags",

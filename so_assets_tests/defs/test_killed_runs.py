@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -83,12 +84,14 @@ def test_a_killed_run_releases_its_steps_and_its_pool_slot(tmp_path):
     import dagster as dg
 
     from so_assets.defs.launcher import MonitoredRunLauncher
+    from so_assets.defs.run_health import HOST_TAG
 
     os.environ["DAGSTER_HOME"] = str(home)
     try:
         with dg.DagsterInstance.get() as instance:
             (killed,) = instance.get_runs()
             assert killed.status == dg.DagsterRunStatus.STARTED  # what the kill left behind
+            assert killed.tags[HOST_TAG] == socket.gethostname()  # the CLI run said where
             assert isinstance(instance.run_launcher, MonitoredRunLauncher)
             health = instance.run_launcher.check_run_worker_health(killed)
             assert health.status.value == "FAILED"  # what the daemon's run monitoring sees

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 
 PG_URL = os.environ.get("SO_ASSETS_TEST_PG", "postgresql://dagster:dagster@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("SO_ASSETS_TEST_REDIS", "redis://127.0.0.1:6379/7")
+REDIS_URL = os.environ.get("SO_ASSETS_TEST_REDIS", "redis://:so-assets-test@127.0.0.1:6379/7")
 REQUIRED = os.environ.get("SO_ASSETS_REQUIRE_SERVICES") == "1"  # set by .ci/run
 
 

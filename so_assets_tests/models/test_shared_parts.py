@@ -38,9 +38,9 @@ def test_hybrid_reuses_the_published_tfidf_model_instead_of_storing_a_copy(data,
     assert "tfidf_linear: trained on the same inputs before, state reused" in caplog.text
     parts = sorted(p.name for p in (models / SHARED).iterdir())
     assert [p.split("-")[0] for p in parts] == ["knn_votes", "tfidf_linear", "torch_dense"]
-    assert not (tfidf.folder / "model.joblib").exists()
+    assert not (tfidf.folder / "tfidf_idf.npy").exists()
     assert referenced_part(tfidf.folder) == referenced_part(hybrid.folder / "sparse")
-    assert len(list(models.rglob("model.joblib"))) == 1  # stored once
+    assert len(list(models.rglob("tfidf_idf.npy"))) == 1  # stored once
     loaded = load_model(hybrid.folder)
     np.testing.assert_allclose(loaded.predict_scores(data.validation).tags,
                                hybrid.model.predict_scores(data.validation).tags, atol=1e-6)

@@ -23,6 +23,7 @@ from so_assets.models.training.config import TrainConfig
 from so_assets.models.training.networks import MLP
 from so_assets.models.training.torch_loop import seed_everything, train_network
 from so_assets.stackexchange.sample import SampleTransport
+from so_assets.storage.leftovers import this_host
 from so_assets.storage.question_store import QuestionStore
 from so_assets.storage.questions_refresh import refresh_questions
 from so_assets.storage.splits import assign_splits
@@ -212,7 +213,7 @@ def test_a_killed_trainings_folder_is_never_kept_as_a_fallback(tmp_path):
     publish(good)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True)
-    killed = tmp_path / "m" / f"v20990101T000000000000Z-{int(dead.stdout)}"
+    killed = tmp_path / "m" / f"v20990101T000000000000Z-{this_host()}~{int(dead.stdout)}"
     killed.mkdir()
     (killed / "weights").write_text("half")  # a training killed before it published
     newer = new_version_dir(tmp_path, "m")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 import pytest
@@ -36,6 +37,7 @@ def page(items: list, has_more: bool = False, quota: int = 9000, **extra) -> dic
 
 def make_client(server, clock, **kwargs) -> StackExchangeClient:
     kwargs.setdefault("max_retries", 3)
+    kwargs.setdefault("key_hosts", ("127.0.0.1",))  # the test server may receive a key
     return StackExchangeClient(api_root=server.url, clock=clock, key=kwargs.pop("key", None),
                                timeout_seconds=kwargs.pop("timeout_seconds", 5), **kwargs)
 
@@ -159,13 +161,34 @@ def test_quota_exhausted_mid_paging(api_server, clock):
 def test_malformed_json_names_the_url_without_the_key(api_server, clock, monkeypatch):
     monkeypatch.setenv("STACKEXCHANGE_KEY", "s3cr3t-key")
     api_server.api.add("/2.3/questions", Reply(200, b"<html>Service Unavailable</html>"))
-    client = StackExchangeClient(api_root=api_server.url, clock=clock)
+    client = StackExchangeClient(api_root=api_server.url, clock=clock,
+                                 key_hosts=("127.0.0.1",))
     with pytest.raises(MalformedResponseError) as info:
         client.fetch_window(DAY, DAY.replace(day=6))
     message = str(info.value)
     assert "/2.3/questions?" in message and "not JSON" in message and "<html>" in message
     assert "s3cr3t-key" not in message and "key=REDACTED" in message
     assert api_server.api.requests[0].params["key"] == "s3cr3t-key"  # sent, never shown
+
+
+def test_the_key_goes_only_to_the_stack_exchange_api_unless_a_host_is_allowed(
+        api_server, clock, monkeypatch, caplog):
+    """An ``api_root`` on another host (run config can set it) never receives the key; a host
+    named in ``key_hosts`` does, and the run says so."""
+    monkeypatch.setenv("STACKEXCHANGE_KEY", "s3cr3t-key")
+    api_server.api.add("/2.3/questions", Reply(200, {"items": [], "has_more": False}))
+    with caplog.at_level(logging.WARNING):
+        StackExchangeClient(api_root=api_server.url, clock=clock).get("/questions", {})
+    assert "key" not in api_server.api.requests[-1].params
+    assert "STACKEXCHANGE_KEY is set but 127.0.0.1 is not among the hosts the key may go to " \
+           "(api.stackexchange.com): the key is not sent" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        StackExchangeClient(api_root=api_server.url, clock=clock,
+                            key_hosts=("127.0.0.1",)).get("/questions", {})
+    assert api_server.api.requests[-1].params["key"] == "s3cr3t-key"
+    assert "sending STACKEXCHANGE_KEY to 127.0.0.1: allowed by the key_hosts option" \
+           in caplog.text
 
 
 @pytest.mark.parametrize("body, what", [

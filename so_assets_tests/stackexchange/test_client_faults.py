@@ -16,6 +16,7 @@ from so_assets.stackexchange.client import StackExchangeClient
 from so_assets.stackexchange.errors import (
     MalformedResponseError,
     PagingLimitError,
+    QuotaExhaustedError,
     SourceError,
     TransportFailedError,
 )
@@ -33,7 +34,8 @@ def leaks(text: str) -> bool:
 def client_for(url: str, clock, **kwargs) -> StackExchangeClient:
     kwargs.setdefault("max_retries", 1)
     kwargs.setdefault("timeout_seconds", 2)
-    return StackExchangeClient(api_root=url, key=SECRET, clock=clock, **kwargs)
+    return StackExchangeClient(api_root=url, key=SECRET, clock=clock,
+                               key_hosts=("127.0.0.1",), **kwargs)
 
 
 def closed_port_url() -> str:
@@ -163,3 +165,26 @@ def test_an_item_keyed_in_time_outside_the_window_is_not_kept(api_server, clock)
     api_server.api.add("/2.3/questions", Reply(200, page([inside, outside])))
     window = client_for(api_server.url, clock).fetch_window(DAY, DAY.replace(day=6))
     assert [r.question_id for r in window.records] == [1]
+
+
+def test_a_backoff_past_the_cap_fails_the_day_instead_of_sleeping(api_server, clock):
+    api_server.api.add("/2.3/questions", Reply(200, {"items": [], "has_more": False,
+                                                     "backoff": 86400}))
+    client = client_for(api_server.url, clock)
+    with pytest.raises(QuotaExhaustedError, match=r"asked to back off 86400s, past the cap of "
+                                                  r"300s \(max_backoff_seconds\)"):
+        client.fetch_window(DAY, DAY.replace(day=DAY.day + 1))
+    assert clock.sleeps == []
+
+
+def test_an_answer_that_inflates_past_the_cap_is_refused_unread(api_server, clock,
+                                                                 monkeypatch):
+    """A small gzip that inflates to far more than any page: refused, not retried."""
+    from so_assets.stackexchange import transport
+
+    monkeypatch.setattr(transport, "MAX_RESPONSE_BYTES", 2**20)
+    api_server.api.add("/2.3/questions", Reply(200, b"[" + b" " * (8 * 2**20) + b"]"))
+    client = client_for(api_server.url, clock, transport=transport.HttpTransport())
+    with pytest.raises(MalformedResponseError, match=r"larger than 1 MB once decompressed"):
+        client.fetch_window(DAY, DAY.replace(day=DAY.day + 1))
+    assert len(api_server.api.requests) == 1

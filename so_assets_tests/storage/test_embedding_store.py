@@ -10,6 +10,7 @@ import h5py
 import numpy as np
 
 from so_assets.storage.embedding_store import write_h5_atomic
+from so_assets.storage.leftovers import this_host
 
 
 def test_killed_mid_write_keeps_the_previous_file(tmp_path):
@@ -53,10 +54,24 @@ def test_the_next_write_removes_a_killed_writers_temporary_file(tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True)
     dead_pid = int(dead.stdout)  # that process has exited: its temporary can never finish
-    stale = tmp_path / f".{path.name}.{dead_pid}.tmp"
+    stale = tmp_path / f".{path.name}.{this_host()}~{dead_pid}.tmp"
     stale.write_bytes(b"half an HDF5 file")
-    other = tmp_path / f".other.h5.{dead_pid}.tmp"
+    other = tmp_path / f".other.h5.{this_host()}~{dead_pid}.tmp"
     other.write_bytes(b"another day's leftover")
     write_h5_atomic(path, {"a": np.arange(3)}, {})
     assert not stale.exists() and other.exists()  # only this file's leftovers
     assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, path.name]
+
+
+def test_another_machines_temporary_is_never_removed(tmp_path):
+    """On shared storage a process id means nothing on another machine: a writer of another
+    host (or a name without a host) may still be writing, whatever this machine's pids say."""
+    path = tmp_path / "2024-03-01.h5"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True)
+    theirs = tmp_path / f".{path.name}.gpu-worker-7~{int(dead.stdout)}.tmp"
+    legacy = tmp_path / f".{path.name}.{int(dead.stdout)}.tmp"
+    for leftover in (theirs, legacy):
+        leftover.write_bytes(b"being written elsewhere")
+    write_h5_atomic(path, {"a": np.arange(3)}, {})
+    assert theirs.exists() and legacy.exists()

@@ -65,3 +65,36 @@ def test_reading_a_missing_database_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="materialize raw_questions first"), \
             store.connect(read_only=True):
         pass
+
+
+def test_the_duckdb_file_is_never_written_on_a_network_filesystem(tmp_path, monkeypatch):
+    from so_assets.storage import filesystems
+
+    mounts = tmp_path / "mounts"
+    mounts.write_text(f"/dev/vda / ext4 rw 0 0\nnas:/export {tmp_path / 'nfs'} nfs4 rw 0 0\n")
+    (tmp_path / "nfs").mkdir()
+    assert filesystems.filesystem_of(tmp_path / "nfs" / "q.duckdb", mounts) == "nfs4"
+    assert filesystems.filesystem_of(tmp_path / "local" / "q.duckdb", mounts) == "ext4"
+    with pytest.raises(ValueError, match=r"is on a network filesystem \(nfs4\): DuckDB's "
+                                         r"one-writer lock does not hold there"):
+        filesystems.refuse_network_writes(tmp_path / "nfs" / "q.duckdb", mounts)
+    monkeypatch.setenv(filesystems.ALLOW_NETWORK_DUCKDB, "1")
+    filesystems.refuse_network_writes(tmp_path / "nfs" / "q.duckdb", mounts)
+
+
+def test_a_local_duckdb_file_publishes_a_snapshot_the_shared_folder_reads(tmp_path):
+    """The one writer keeps the file on its own disk; after each write the shared folder gets
+    a consistent copy, which other machines read (and could not write)."""
+    from so_assets.storage.stores import Stores
+
+    writer = Stores(tmp_path / "shared", duckdb_path=tmp_path / "local" / "so_assets.duckdb")
+    writer.questions.replace_partitions(sample_batches([date(2024, 3, 1)]), "sample",
+                                        "stackoverflow")
+    reader = Stores(tmp_path / "shared")
+    assert reader.questions.path == tmp_path / "shared" / "so_assets.duckdb"
+    assert reader.questions.path.exists() and writer.questions.path.exists()
+    with reader.questions.connect(read_only=True) as con:
+        shared = con.execute("SELECT count(*) FROM raw_questions").fetchone()[0]
+    with writer.questions.connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw_questions").fetchone()[0] == shared > 0
+    assert not list((tmp_path / "shared").glob(".*.tmp"))

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from so_assets.models.publication.shared_parts import remove_unused
-from so_assets.storage.leftovers import remove_if_abandoned
+from so_assets.storage.durability import fsync_dir, fsync_tree
+from so_assets.storage.leftovers import remove_if_abandoned, writer_suffix
 
 CURRENT = "current"
 COMPLETE = "COMPLETE"
@@ -25,22 +26,25 @@ COMPLETE = "COMPLETE"
 
 def new_version_dir(models_dir: Path, name: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    path = models_dir / name / f"v{stamp}-{os.getpid()}"
+    path = models_dir / name / f"v{stamp}-{writer_suffix()}"
     path.mkdir(parents=True)
     return path
 
 
 def publish(version_dir: Path, keep: int = 2) -> Path:
-    """Mark ``version_dir`` complete, point ``current`` at it, remove the unfinished folders
-    of writers that died, and keep the ``keep`` newest complete versions."""
+    """Flush ``version_dir`` to disk, mark it complete, point ``current`` at it, remove the
+    unfinished folders of writers that died, and keep the ``keep`` newest complete versions."""
+    fsync_tree(version_dir)
     (version_dir / COMPLETE).write_text(datetime.now(UTC).isoformat())
+    fsync_tree(version_dir)
     model_dir = version_dir.parent
     link = model_dir / CURRENT
-    tmp = model_dir / f".{CURRENT}.{os.getpid()}.tmp"
+    tmp = model_dir / f".{CURRENT}.{writer_suffix()}.tmp"
     if tmp.is_symlink() or tmp.exists():
         tmp.unlink()
     tmp.symlink_to(version_dir.name)
     os.replace(tmp, link)
+    fsync_dir(model_dir)
     versions = sorted(p for p in model_dir.iterdir() if p.is_dir() and not p.is_symlink()
                       and p.name.startswith("v"))
     for unfinished in (v for v in versions if not (v / COMPLETE).exists()):

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import numpy as np
 
-from so_assets.storage.leftovers import remove_if_abandoned
+from so_assets.storage.durability import fsync_dir, fsync_tree
+from so_assets.storage.leftovers import remove_if_abandoned, writer_suffix
 
 if TYPE_CHECKING:
     from so_assets.models.core.data import LabelSpace, SplitData, TrainingData
@@ -94,6 +95,7 @@ def fit_or_reuse(model: Part, data: TrainingData, shared_dir: Path, fit: Callabl
     key = inputs_key(model, data)
     folder = shared_dir / key
     if (folder / COMPLETE).exists():
+        refuse_pickles(folder)
         model.load_state(folder)
         model.shared_key = key
         if log:
@@ -102,15 +104,20 @@ def fit_or_reuse(model: Part, data: TrainingData, shared_dir: Path, fit: Callabl
         return None
     result = fit()
     shared_dir.mkdir(parents=True, exist_ok=True)
-    tmp = shared_dir / f".{key}.{os.getpid()}.tmp"
+    tmp = shared_dir / f".{key}.{writer_suffix()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     model.save_state(tmp)
     (tmp / COMPLETE).write_text(str(time.time()))
+    fsync_tree(tmp)
     try:
         os.replace(tmp, folder)
-    except OSError:  # another writer stored the same part first: theirs is as good
+    except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
+        if not (folder / COMPLETE).exists():  # not another writer's copy: a real failure
+            raise
+        # another writer stored the same part first: theirs is as good
+    fsync_dir(shared_dir)
     model.shared_key = key
     return result
 
@@ -141,9 +148,28 @@ def save_part(model: Part, directory: Path) -> None:
         model.save_state(directory)
 
 
+PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle", ".pck")
+
+
+def refuse_pickles(directory: Path) -> None:
+    """Refuse a model folder that holds a pickle: unpickling runs whatever code the file names,
+    so a planted file would run as whoever loads the model. so_assets saves models as data
+    (JSON, npz, torch weights loaded with ``weights_only``, XGBoost's own format); folders
+    saved by versions that pickled are refused, to be retrained."""
+    if not directory.is_dir():
+        return
+    found = sorted(p.name for p in directory.rglob("*") if p.suffix.lower() in PICKLE_SUFFIXES)
+    if found:
+        raise ValueError(f"{directory} holds {', '.join(found)}: a pickle runs code when it is "
+                         "loaded, so so_assets never loads one. Models are saved as data now; "
+                         "train this model again (materialize its asset) to replace the folder")
+
+
 def load_part(model: Part, directory: Path) -> None:
-    """Read back what :func:`save_part` wrote."""
-    model.load_state(referenced_part(directory) or directory)
+    """Read back what :func:`save_part` wrote (never a pickle: :func:`refuse_pickles`)."""
+    folder = referenced_part(directory) or directory
+    refuse_pickles(folder)
+    model.load_state(folder)
 
 
 def remove_unused(models_dir: Path) -> list[str]:

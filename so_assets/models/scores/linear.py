@@ -12,6 +12,7 @@ import numpy as np
 
 from so_assets.models.core.base import ScoreModel, ScoreParams, Scores, TrainResult
 from so_assets.models.core.data import Inputs, TrainingData, question_text
+from so_assets.models.core.tfidf import load_vectorizer, new_vectorizer, save_vectorizer
 from so_assets.models.scores.features import tabular_features
 from so_assets.params import param
 
@@ -38,47 +39,42 @@ class TfidfSvdRidge(ScoreModel):
     def fit(self, data: TrainingData, *, checkpoint: Path | None = None,
             log: logging.Logger | None = None) -> TrainResult:
         from sklearn.decomposition import TruncatedSVD
-        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import Ridge
 
         p = self.params
         train = self.scored(data.train)
-        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
-                                          max_features=p.max_features,
-                                          dtype=np.float32)
+        self.vectorizer = new_vectorizer(p.max_features)
         text = self.vectorizer.fit_transform(question_text(train.titles, train.bodies))
         components = max(1, min(p.components, text.shape[1] - 1, len(train) - 1))
-        self.svd = TruncatedSVD(components, random_state=p.seed).fit(text)
+        self.components = TruncatedSVD(components, random_state=p.seed).fit(text).components_
         tab = tabular_features(train, self.labels.n_clusters)
         self.tab_mean, self.tab_std = tab.mean(0), tab.std(0) + 1e-6
-        self.ridge = Ridge(alpha=p.alpha).fit(self._x(train),
-                                                            self.to_target(train.scores))
+        ridge = Ridge(alpha=p.alpha).fit(self._x(train), self.to_target(train.scores))
+        self.coef, self.intercept = ridge.coef_, float(ridge.intercept_)
         return TrainResult()
 
     def _x(self, inputs: Inputs) -> Any:
-        text = self.svd.transform(self.vectorizer.transform(
-            question_text(inputs.titles, inputs.bodies)))
+        text = self.vectorizer.transform(question_text(inputs.titles, inputs.bodies)
+                                         ) @ self.components.T  # TruncatedSVD's transform
         tab = (tabular_features(inputs, self.labels.n_clusters) - self.tab_mean) / self.tab_std
         return np.hstack([text, tab])
 
     def predict_scores(self, inputs: Inputs) -> Scores:
         if not len(inputs):
             return Scores(score=np.zeros(0))
-        return Scores(score=self.from_target(self.ridge.predict(self._x(inputs))))
+        return Scores(score=self.from_target(self._x(inputs) @ self.coef + self.intercept))
 
     def save_state(self, directory: Path) -> None:
-        import joblib
-
-        joblib.dump({"vectorizer": self.vectorizer, "svd": self.svd, "ridge": self.ridge,
-                     "tab_mean": self.tab_mean, "tab_std": self.tab_std},
-                    directory / "model.joblib")
+        save_vectorizer(self.vectorizer, directory, "tfidf")
+        np.savez(directory / "svd_ridge.npz", components=self.components, coef=self.coef,
+                 intercept=self.intercept, tab_mean=self.tab_mean, tab_std=self.tab_std)
 
     def load_state(self, directory: Path) -> None:
-        import joblib
-
-        state = joblib.load(directory / "model.joblib")
-        self.vectorizer, self.svd, self.ridge = state["vectorizer"], state["svd"], state["ridge"]
-        self.tab_mean, self.tab_std = state["tab_mean"], state["tab_std"]
+        self.vectorizer = load_vectorizer(directory, "tfidf")
+        saved = np.load(directory / "svd_ridge.npz", allow_pickle=False)
+        self.components, self.coef = saved["components"], saved["coef"]
+        self.intercept = float(saved["intercept"])
+        self.tab_mean, self.tab_std = saved["tab_mean"], saved["tab_std"]
 
 
 class TabularRidge(ScoreModel):

@@ -10,6 +10,7 @@ import numpy as np
 
 from so_assets.models.core.base import Scores, TagModel, Target, TrainResult
 from so_assets.models.core.data import Inputs, TrainingData, question_text
+from so_assets.models.core.tfidf import load_vectorizer, new_vectorizer, save_vectorizer
 from so_assets.models.training.progress import Progress
 from so_assets.params import Params, param
 
@@ -74,6 +75,24 @@ class LabelwiseLogistic:
             out[:, self.always] = 1.0
         return out
 
+    def save(self, directory: Path, name: str) -> None:
+        """As data: the sparse weights (``<name>_coef.npz``) and the other arrays."""
+        from scipy import sparse
+
+        sparse.save_npz(directory / f"{name}_coef.npz", self.coef.tocsr())
+        np.savez(directory / f"{name}_arrays.npz", intercept=self.intercept,
+                 present=self.present,
+                 always=self.always if self.always is not None else np.zeros(0, bool))
+
+    @classmethod
+    def load(cls, directory: Path, name: str) -> LabelwiseLogistic:
+        from scipy import sparse
+
+        arrays = np.load(directory / f"{name}_arrays.npz", allow_pickle=False)
+        always = arrays["always"]
+        return cls(sparse.load_npz(directory / f"{name}_coef.npz").tocsr(),
+                   arrays["intercept"], arrays["present"], always if len(always) else None)
+
 
 class TfidfLinear(TagModel):
     """TF-IDF (words 1-2 grams) -> one-vs-rest logistic regression, for clusters and tags."""
@@ -87,12 +106,8 @@ class TfidfLinear(TagModel):
 
     def fit(self, data: TrainingData, *, checkpoint: Path | None = None,
             log: logging.Logger | None = None) -> TrainResult:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         p = self.params
-        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
-                                          max_features=p.max_features,
-                                          dtype=np.float32)
+        self.vectorizer = new_vectorizer(p.max_features)
         x = self.vectorizer.fit_transform(question_text(data.train.titles, data.train.bodies))
         if log:
             log.info("tfidf_linear: %d questions x %d features", *x.shape)
@@ -107,14 +122,11 @@ class TfidfLinear(TagModel):
         return Scores(clusters=self.cluster_model.scores(x), tags=self.tag_model.scores(x))
 
     def save_state(self, directory: Path) -> None:
-        import joblib
-
-        joblib.dump({"vectorizer": self.vectorizer, "clusters": self.cluster_model,
-                     "tags": self.tag_model}, directory / "model.joblib", compress=3)
+        save_vectorizer(self.vectorizer, directory, "tfidf")
+        self.cluster_model.save(directory, "clusters")
+        self.tag_model.save(directory, "tags")
 
     def load_state(self, directory: Path) -> None:
-        import joblib
-
-        state = joblib.load(directory / "model.joblib")
-        self.vectorizer = state["vectorizer"]
-        self.cluster_model, self.tag_model = state["clusters"], state["tags"]
+        self.vectorizer = load_vectorizer(directory, "tfidf")
+        self.cluster_model = LabelwiseLogistic.load(directory, "clusters")
+        self.tag_model = LabelwiseLogistic.load(directory, "tags")

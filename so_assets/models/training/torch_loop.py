@@ -19,6 +19,7 @@ import torch
 from so_assets.embedding.device import pick_device
 from so_assets.models.core.base import TrainResult
 from so_assets.models.training.config import TrainConfig
+from so_assets.storage.leftovers import writer_suffix
 
 
 def seed_everything(seed: int) -> None:
@@ -126,6 +127,6 @@ def _log_progress(log: logging.Logger, epoch: int, epochs: int, step: int, steps
 def save_state_atomic(state: dict, path: Path) -> None:
     """torch.save to a temporary file in the same folder, then rename over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{writer_suffix()}.tmp")
     torch.save(state, tmp)
     os.replace(tmp, path)

@@ -31,9 +31,19 @@ def option_names(kind: str) -> list[str]:
     return [f.name for f in dataclasses.fields(_kind(kind)) if f.name != "site"]
 
 
-def make_source(kind: str, site: str = "stackoverflow",
+def default_site(kind: str, options: Mapping[str, Any]) -> str:
+    """The site a source is of when none is named: a file's name (``robotics.csv.zip`` ->
+    ``robotics``), StackOverflow for the API and the sample."""
+    path = options.get("path")
+    if issubclass(_kind(kind), FileSource) and path:
+        return Path(str(path)).name.split(".")[0].lower() or "stackoverflow"
+    return "stackoverflow"
+
+
+def make_source(kind: str, site: str = "",
                 options: Mapping[str, Any] | None = None) -> Source:
-    """The source of ``kind`` with its options; a clear error names what is wrong."""
+    """The source of ``kind`` with its options (``site`` empty: :func:`default_site`); a clear
+    error names what is wrong."""
     cls = _kind(kind)
     options = {k: v for k, v in (options or {}).items() if v is not None}
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -44,7 +54,7 @@ def make_source(kind: str, site: str = "stackoverflow",
                 and f.default_factory is dataclasses.MISSING]
     if missing := [name for name in required if name not in options]:
         raise ValueError(f"source {kind!r} needs option(s) {missing} ({cls.description})")
-    return cls(site=site, **options)
+    return cls(site=site or default_site(kind, options), **options)
 
 
 def sniff_source(path: Path) -> type[Source]:

@@ -8,7 +8,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from so_assets.stackexchange.client import API_ROOT, StackExchangeClient
+from so_assets.stackexchange.client import (
+    API_HOST,
+    API_ROOT,
+    MAX_BACKOFF_SECONDS,
+    StackExchangeClient,
+)
 from so_assets.stackexchange.sources.base import DatasetSummary, DayBatch, Source
 
 
@@ -25,13 +30,19 @@ class ApiSource(Source):
     """Each request's whole deadline: connecting, headers and body."""
     max_pages: int | None = None
     """Pages per day at most (default: 25 without a key, the API's limit; 1000 with one)."""
+    max_backoff_seconds: float = MAX_BACKOFF_SECONDS
+    """The longest ``backoff`` waited for; past it the day fails (and is left as it was)."""
+    key_hosts: tuple[str, ...] = (API_HOST,)
+    """Hosts ``STACKEXCHANGE_KEY`` may be sent to: the API's own unless a mirror or test server
+    is named here (and every run that sends it elsewhere logs so)."""
 
     def client(self, log: logging.Logger) -> StackExchangeClient:
         return StackExchangeClient(site=self.site, api_root=self.api_root, source_name=self.kind,
                                    log=log, max_retries=self.max_retries,
                                    initial_retry_seconds=self.initial_retry_seconds,
                                    timeout_seconds=self.timeout_seconds,
-                                   max_pages=self.max_pages)
+                                   max_pages=self.max_pages, key_hosts=tuple(self.key_hosts),
+                                   max_backoff_seconds=self.max_backoff_seconds)
 
     def location(self) -> str:
         return f"{self.api_root} ({self.site})"
