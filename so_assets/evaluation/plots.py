@@ -8,6 +8,8 @@ import matplotlib
 import numpy as np
 
 matplotlib.use("Agg")
+# Labels are user text (tags such as "$^$", titles): drawn as written, never as mathtext.
+matplotlib.rcParams["text.parse_math"] = False
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
@@ -27,11 +29,13 @@ def new_figure_row(n_axes: int, width: float = 9.0, height: float = 4.0
 
 
 def save_png(fig: Figure, path: Path) -> Path:
-    """Write ``fig`` to ``path`` as PNG and close it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, format="png")
-    plt.close(fig)
+    """Write ``fig`` to ``path`` as PNG and close it (closed even when saving fails)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.tight_layout()
+        fig.savefig(path, format="png")
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -14,7 +14,6 @@ _BLOCK_TAGS = frozenset(
      "h1", "h2", "h3", "h4", "h5", "h6"}
 )
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
-_BLANK_LINES_RE = re.compile(r"\n{3,}")
 _SPACES_RE = re.compile(r"[ \t\r\f\v]+")
 
 
@@ -82,12 +81,18 @@ def html_to_text(body_html: str | None) -> str:
     text = "".join(parser.parts)
     lines: list[str] = []
     in_code = False
+    blank_prose = 0  # blank prose lines in a row: at most one is kept
     for line in text.split("\n"):
         if line in (CODE_START, CODE_END):
             in_code = line == CODE_START
-        # Code keeps its indentation; prose loses the spaces the markup left around it.
-        lines.append(line.rstrip() if in_code else line.strip())
-    return _BLANK_LINES_RE.sub("\n\n", "\n".join(lines)).strip()
+            lines.append(line)
+            blank_prose = 0
+        elif in_code:  # verbatim: indentation, trailing spaces and blank lines
+            lines.append(line)
+        elif line.strip() or not blank_prose:
+            lines.append(line.strip())  # prose loses the spaces the markup left around it
+            blank_prose = 0 if line.strip() else 1
+    return "\n".join(lines).strip("\n").strip()
 
 
 def unescape_title(title: str) -> str:

@@ -19,15 +19,26 @@ class RecordError(ValueError):
     """A source item that cannot become a question record; the message names the field."""
 
 
+EPOCH_RANGE = (datetime(2000, 1, 1), datetime(2100, 1, 1))
+"""Epoch seconds outside these years are not a Stack Exchange date (``20240301`` read as
+seconds is 1970-08-23): such a field is refused, and its row skipped."""
+
+
 def parse_time(value: Any, what: str = "date") -> datetime | None:
-    """UTC naive datetime from epoch seconds (API) or ISO 8601 text (dumps, CSV exports)."""
+    """UTC naive datetime from epoch seconds (API) or ISO 8601 text (dumps, CSV exports).
+    All-digit values are epoch seconds, and only within :data:`EPOCH_RANGE`."""
     if value in _MISSING:
         return None
     if isinstance(value, datetime):
         moment = value
     elif (isinstance(value, int) and not isinstance(value, bool)) or (
-            isinstance(value, str) and value.isdigit()):
-        return datetime.fromtimestamp(int(value), tz=UTC).replace(tzinfo=None)
+            isinstance(value, str) and value.strip().isascii() and value.strip().isdigit()):
+        seconds = int(value)
+        low, high = (int(m.replace(tzinfo=UTC).timestamp()) for m in EPOCH_RANGE)
+        if not low <= seconds < high:
+            raise RecordError(f"{what} is not a date: {value!r} read as epoch seconds is "
+                              f"outside {EPOCH_RANGE[0].year}-{EPOCH_RANGE[1].year - 1}")
+        return datetime.fromtimestamp(seconds, tz=UTC).replace(tzinfo=None)
     elif isinstance(value, str):
         text = value.strip().replace(" UTC", "").replace("Z", "+00:00")
         try:

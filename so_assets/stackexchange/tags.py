@@ -9,7 +9,9 @@ _ANGLE_RE = re.compile(r"<([^<>]+)>")
 
 
 def parse_tags(raw: str | Iterable[str] | None) -> tuple[str, ...]:
-    """Tags from ``<a><b>`` (data dump), ``|a|b|`` / ``a|b`` (dump, BigQuery), ``a b`` or a list.
+    """Tags from ``<a><b>`` (data dump), ``|a|b|`` / ``a|b`` (dump, BigQuery), ``a,b``,
+    ``a b`` or a list. No Stack Exchange tag holds ``<``, ``>``, ``|``, ``,`` or a space, so
+    whichever notation a column uses, its tags come out one by one.
 
     Tags are lower-cased and stripped; order is kept and duplicates are dropped.
     """
@@ -22,7 +24,7 @@ def parse_tags(raw: str | Iterable[str] | None) -> tuple[str, ...]:
         elif "|" in text:
             items = text.split("|")
         else:
-            items = text.split()
+            items = text.replace(",", " ").split()
     else:
         items = raw
     seen: dict[str, None] = {}

@@ -62,6 +62,9 @@ def sniff_source(path: Path) -> type[Source]:
     head = read_head(path)
     found = [cls for cls in SOURCES.values() if cls.sniff(head)]
     if len(found) != 1:
+        if "\x00" in head.text or head.text.count("\ufffd") > len(head.text) // 20:
+            raise ValueError(f"{path} is a binary file, not a CSV or XML export (nor a "
+                             "sample folder)")
         shown = sorted(head.columns)[:10] or head.text[:80]
         raise ValueError(f"{path}: cannot tell its format from its start {shown!r}; name it "
                          f"(one of {[k for k in SOURCES if k != 'api']})"

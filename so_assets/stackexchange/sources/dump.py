@@ -99,8 +99,34 @@ def iter_dump_questions(path: Path, site: str, start: datetime | None = None,
             yield record
 
 
+MAX_ROW_BYTES = 2 * 2**20
+"""The longest ``<row .../>`` read (2 MB; a post is at most 30,000 characters, about 100 KB
+escaped). Parsing one huge attribute slows down with its square, so a longer row is refused
+before it is parsed, with its byte offset."""
+
+
+class _BoundedRows:
+    """A stream that refuses a tag longer than ``limit`` bytes before the parser sees it."""
+
+    def __init__(self, stream: IO[bytes], path: Path, limit: int = MAX_ROW_BYTES) -> None:
+        self.stream, self.path, self.limit = stream, path, limit
+        self.offset = 0
+        self.open = 0  # bytes since the last ">"
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.stream.read(size if size and size > 0 else 65536)
+        last = chunk.rfind(b">")
+        self.open = self.open + len(chunk) if last < 0 else len(chunk) - last - 1
+        self.offset += len(chunk)
+        if self.open > self.limit:
+            raise DumpFormatError(
+                f"{self.path}: a row longer than {self.limit // 2**20} MB before byte "
+                f"{self.offset} (no post is): refused before parsing")
+        return chunk
+
+
 def _rows(stream: IO[bytes], path: Path, root_tag: str = "posts") -> Iterator[dict[str, str]]:
-    parser = ET.iterparse(stream, events=("start", "end"))
+    parser = ET.iterparse(_BoundedRows(stream, path), events=("start", "end"))
     try:
         _, root = next(parser)
         if root.tag != root_tag:

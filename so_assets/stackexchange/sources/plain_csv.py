@@ -44,7 +44,7 @@ class PlainCsvSource(FileSource):
             return question_record(
                 question_id=row["id"], site=self.site, source=self.kind,
                 creation_date=filed_under, title=row["title"], body_html=row["content"],
-                tags=row["tags"].split(), score=0)
+                tags=row["tags"], score=0)
 
         return build_records(path, window_rows(path, COLUMNS, None, None, None, skipped), build,
                              skipped)
