@@ -50,6 +50,8 @@ def evaluate_dataset(kind: str, site: str, options: Mapping[str, str], out_dir: 
         raise ValueError(f"the file's questions start on {settings.first_day}, before the "
                          f"first partition {FIRST_DAY}: set SO_ASSETS_FIRST_DAY earlier")
     log.info("evaluating %s: %s", dataset or source.location(), settings)
+    for note in settings.adjusted:
+        log.warning(note)
     started = time.monotonic()
     outcomes = materialize_in_process(
         definitions or code_location, first_day=settings.first_day, last_day=settings.last_day,
@@ -59,7 +61,8 @@ def evaluate_dataset(kind: str, site: str, options: Mapping[str, str], out_dir: 
         extra_config=run_config or {},
         excluded={s.asset_name for s in MODELS} - chosen)
     run = EvaluationRun(dataset or source.location(), source.kind, settings,
-                        checks=outcomes.checks, failed=outcomes.failed)
+                        checks=outcomes.checks, failed=outcomes.failed,
+                        notes=list(settings.adjusted))
     for name, metadata in outcomes.materialized.items():
         if isinstance(metadata.get("summary"), str):
             run.summaries[name] = metadata["summary"]

@@ -8,11 +8,12 @@ import matplotlib
 import numpy as np
 
 matplotlib.use("Agg")
-# Labels are user text (tags such as "$^$", titles): drawn as written, never as mathtext.
-matplotlib.rcParams["text.parse_math"] = False
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+
+# Labels are user text (tags such as "$^$", titles): drawn as written, never as mathtext.
+matplotlib.rcParams["text.parse_math"] = False
 
 
 def new_figure(width: float = 7.0, height: float = 4.0) -> tuple[Figure, plt.Axes]:

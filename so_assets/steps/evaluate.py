@@ -26,30 +26,43 @@ class EvaluationPlan:
     questions: int
     tags: int
     kept_tags: int
+    adjusted: tuple[str, ...] = ()
+    """What was changed from what was asked, and why (printed and in the summary)."""
 
 
 def plan(summary: DatasetSummary, min_tag_count: int | None = None,
          n_clusters: int | None = None) -> EvaluationPlan:
     """By default a tag is kept when 0.1 % of training questions use it (the reference's 100
     in 100,000; at least 5), and there is one label cluster per four kept tags (2 to 100).
-    The kept tags are estimated here from the whole file; the tree counts training questions."""
+    The kept tags are estimated here from the whole file (a tag's training questions as its
+    share of the file); the tree counts training questions."""
     train_share = models.SplitParams().train_percent / 100
     threshold = min_tag_count or max(5, round(summary.questions * train_share / 1000))
-    kept = sum(1 for n in summary.tag_counts.values() if n * train_share >= threshold)
+    in_training = sorted((int(n * train_share) for n in summary.tag_counts.values()),
+                         reverse=True)
+    kept = sum(1 for n in in_training if n >= threshold)
     if kept < 2:
-        counts = sorted(summary.tag_counts.values(), reverse=True)
-        second = counts[1] if len(counts) > 1 else 0
-        if second == 0:
+        if len(in_training) < 2:
             raise ValueError(f"the file's {summary.questions} questions use "
-                             f"{len(counts)} distinct tag(s): a tag predictor needs at least "
-                             "two tags to choose between")
-        raise ValueError(f"{kept} tag(s) are used by {threshold} or more questions; a tag "
-                         "predictor needs at least two: pass --min-tag-count "
-                         f"{second} or lower")
+                             f"{len(in_training)} distinct tag(s): a tag predictor needs at "
+                             "least two tags to choose between")
+        reachable = in_training[1]  # what the second most used tag has in training
+        if reachable < 1:
+            raise ValueError(f"the file's {summary.questions} questions are too few: its "
+                             "second most used tag would be on no training question (80 % of "
+                             "the file); a tag predictor needs more questions per tag")
+        raise ValueError(f"{kept} tag(s) would be on {threshold} or more training questions; "
+                         f"a tag predictor needs at least two: pass --min-tag-count "
+                         f"{reachable} or lower")
+    adjusted: list[str] = []
     clusters = n_clusters or max(2, min(100, kept // 4))
-    return EvaluationPlan(threshold, min(clusters, kept), summary.first_day.isoformat(),
+    if clusters > kept:
+        adjusted.append(f"--clusters {clusters} is more than the {kept} kept tags: {kept} "
+                        "clusters are made")
+        clusters = kept
+    return EvaluationPlan(threshold, clusters, summary.first_day.isoformat(),
                           summary.last_day.isoformat(), summary.questions,
-                          len(summary.tag_counts), kept)
+                          len(summary.tag_counts), kept, tuple(adjusted))
 
 
 @dataclass

@@ -154,3 +154,29 @@ def test_a_label_on_every_training_question_scores_one_and_does_not_stop_the_fit
     scores = model.scores(x)
     assert (scores[:, 0] == 1).all() and (scores[:, 2] == 0).all()
     assert scores[y[:, 1] > 0, 1].mean() > scores[y[:, 1] == 0, 1].mean()
+
+
+def test_xgboost_learns_when_training_holds_exactly_two_majority_clusters():
+    """Two classes make XGBClassifier binary; on the Data Explorer export (clusters 0 and 5 of
+    20 in training) its multiclass metric stopped the whole evaluate."""
+    from so_assets.models.core.data import LabelSpace, SplitData, TrainingData
+    from so_assets.models.registry import tag_model
+
+    rng = np.random.default_rng(0)
+
+    def split(n: int) -> SplitData:
+        y = rng.integers(0, 2, n)
+        x = rng.normal(size=(n, 8)).astype(np.float32) + y[:, None] * 2.0
+        clusters = np.zeros((n, 4), np.float32)
+        clusters[np.arange(n), np.where(y == 1, 3, 0)] = 1  # clusters 0 and 3 only
+        return SplitData(question_ids=np.arange(n), titles=["t"] * n, bodies=["b"] * n,
+                         title_vectors=x, body_vectors=x, clusters=clusters,
+                         tags=clusters.copy())
+
+    labels = LabelSpace(["a", "b", "c", "d"], ["a", "b", "c", "d"], [0, 1, 2, 3])
+    model = tag_model("xgboost").build(labels)
+    model.fit(TrainingData(labels, split(200), split(60)))
+    test = split(100)
+    scores = model.predict_scores(test).clusters
+    assert scores.shape == (100, 4) and np.all(scores[:, [1, 2]] == 0)
+    assert (scores.argmax(1) == test.clusters.argmax(1)).mean() > 0.9

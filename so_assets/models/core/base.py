@@ -262,6 +262,14 @@ class ScoreModel(Model):
         super().__init__(labels, params)
         self.recalibration = (0.0, 1.0)
         """(intercept, slope) applied to the target-scale prediction, fitted on validation."""
+        self.score_range: tuple[float, float] | None = None
+        """The lowest and highest training score: predictions stay inside it (a linear
+        feature such as the horizon is never extrapolated to scores no question had)."""
+
+    def remember_range(self, train: SplitData) -> None:
+        """Record the training scores' range (see :attr:`score_range`)."""
+        scores = self.scored(train).scores
+        self.score_range = (float(scores.min()), float(scores.max()))
 
     @property
     def target(self) -> str:
@@ -275,7 +283,8 @@ class ScoreModel(Model):
         (unless ``recalibrate`` is False)."""
         intercept, slope = self.recalibration if recalibrate else (0.0, 1.0)
         values = intercept + slope * np.asarray(values, float)
-        return signed_expm1(values) if self.target == "log" else values
+        raw = signed_expm1(values) if self.target == "log" else values
+        return raw if self.score_range is None else np.clip(raw, *self.score_range)
 
     def calibrate(self, validation: SplitData) -> None:
         """Fit ``target ≈ a + b·prediction`` on validation, with the slope b kept in [0, 1]:
@@ -292,10 +301,13 @@ class ScoreModel(Model):
         self.recalibration = (float(actual.mean() - slope * predicted.mean()), slope)
 
     def saved_meta(self) -> dict:
-        return {"recalibration": list(self.recalibration)}
+        return {"recalibration": list(self.recalibration),
+                "score_range": list(self.score_range) if self.score_range else None}
 
     def restore_meta(self, directory: Path, meta: dict) -> None:
         self.recalibration = tuple(meta.get("recalibration", (0.0, 1.0)))
+        saved = meta.get("score_range")
+        self.score_range = (float(saved[0]), float(saved[1])) if saved else None
 
     def feature_importance(self) -> dict[str, float] | None:
         """What the model leans on, by feature group, for models that can say (else None)."""

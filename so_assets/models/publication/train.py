@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from so_assets.models.core.base import Model, TrainResult
+from so_assets.models.core.base import Model, ScoreModel, TrainResult
 from so_assets.models.core.data import TrainingData
 from so_assets.models.publication.artifacts import new_version_dir, publish
 from so_assets.models.publication.shared_parts import SHARED, fit_or_reuse
@@ -71,6 +71,8 @@ def train_and_publish(spec: ModelSpec, data: TrainingData, models_dir: Path,
     result = ((fit_or_reuse(model, data, model.shared_dir, fit, log) or TrainResult())
               if model.shares_state else fit())
     train_seconds = time.monotonic() - started
+    if isinstance(model, ScoreModel):
+        model.remember_range(data.train)
     model.calibrate(data.validation)
     validation = model.evaluate(data.validation)
     baseline = baseline_for(spec.model, data.labels, spec.params)

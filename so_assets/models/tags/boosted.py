@@ -51,7 +51,9 @@ class XGBoostMulticlass(TagModel):
             n_estimators=p.n_estimators, max_depth=p.max_depth,
             learning_rate=p.learning_rate, subsample=0.8, colsample_bytree=0.3,
             max_bin=64, tree_method="hist", device="cuda" if cuda_available() else "cpu",
-            early_stopping_rounds=15, eval_metric="mlogloss", n_jobs=p.n_jobs,
+            # two classes make XGBClassifier binary (one output): its metric is logloss
+            early_stopping_rounds=15, eval_metric="mlogloss" if len(self.classes_) > 2
+            else "logloss", n_jobs=p.n_jobs,
             random_state=p.seed, callbacks=[xgboost_progress(log, "xgboost", p.n_estimators)])
         valid = np.isin(data.validation.majority_cluster(), self.classes_)
         val_target = np.array([remap[c] for c in data.validation.majority_cluster()[valid]])

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from so_assets.cli import clean_text, main
+from so_assets.cli import main
+from so_assets.cli.predict import clean_text
 
 
 def tiny_csv(tmp_path, rows: list[tuple[str, str]]):
@@ -18,10 +19,15 @@ def tiny_csv(tmp_path, rows: list[tuple[str, str]]):
     return path
 
 
-def test_evaluate_on_three_questions_names_the_option_to_change(tmp_path):
+def test_evaluate_on_three_questions_names_the_option_to_change_and_it_works(tmp_path,
+                                                                              capsys):
+    """The advice is one that planning accepts: following it never repeats it."""
     path = tiny_csv(tmp_path, [("a", "x y"), ("b", "x"), ("c", "y z")])
-    with pytest.raises(SystemExit, match=r"pass --min-tag-count 2 or lower"):
+    with pytest.raises(SystemExit, match=r"pass --min-tag-count 1 or lower"):
         main(["evaluate", "--dataset", str(path), "--out", str(tmp_path / "out")])
+    code = main(["evaluate", "--dataset", str(path), "--out", str(tmp_path / "out2"),
+                 "--min-tag-count", "1", "--models", "tfidf_linear"])
+    assert code == 1 and "pass --min-tag-count" not in capsys.readouterr().out  # too few
 
 
 def test_evaluate_on_a_one_tag_file_says_a_second_tag_is_needed(tmp_path):
@@ -54,14 +60,14 @@ def test_a_long_body_comes_from_a_file_or_standard_input(tmp_path, monkeypatch):
     import argparse
     import io
 
-    from so_assets.cli import _read_body
+    from so_assets.cli.predict import read_body
 
     body = tmp_path / "body.html"
     body.write_bytes("<p>a long body ✓</p>".encode() + b"\xff")
     args = argparse.Namespace(body="ignored", body_file=body)
-    assert _read_body(args) == "<p>a long body ✓</p>\ufffd"
+    assert read_body(args) == "<p>a long body ✓</p>\ufffd"
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"<p>from stdin</p>")))
-    assert _read_body(argparse.Namespace(body="", body_file=Path("-"))) == "<p>from stdin</p>"
+    assert read_body(argparse.Namespace(body="", body_file=Path("-"))) == "<p>from stdin</p>"
 
 
 def test_evaluate_refuses_an_unknown_model_name_before_reading_the_file(tmp_path):
