@@ -178,3 +178,31 @@ def test_a_corrupt_dump_fails_clearly_and_keeps_the_loaded_days(tmp_path):
     error = failed.get_step_failure_events()[0].step_failure_data.error
     assert "XML error at line" in str(error.cause or error)
     assert day_counts(tmp_path) == before
+
+
+@pytest.mark.slow
+def test_choosing_the_api_by_run_config_needs_no_environment(tmp_path):
+    """The README's switch: `kind: api` in run config, SO_ASSETS_SOURCE and
+    SO_ASSETS_FIRST_DAY unset, a 2014 day; partitions start where they always do."""
+    from so_assets_tests.api_server import ApiServer
+
+    home = instance_home(tmp_path / "home")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SO_ASSETS_SOURCE", "SO_ASSETS_FIRST_DAY", "SO_ASSETS_SITE")}
+    env |= {"DAGSTER_HOME": str(home), "SO_ASSETS_DATA_DIR": str(tmp_path / "data")}
+    with ApiServer() as server:
+        day_2014 = 1393977600  # 2014-03-05T00:00:00Z, before the bundled sample's days
+        server.api.add("/2.3/questions", Reply(200, page([question(7, day_2014 - DAY_EPOCH +
+                                                                   60)])))
+        config = tmp_path / "api.yaml"
+        config.write_text(json.dumps({"resources": {"source": {"config": {
+            "kind": "api", "options": {"api_root": server.url, "max_retries": 0}}}}}))
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("dagster")), "job", "execute", "-m",
+             "so_assets.definitions", "-j", "ingest_questions_job", "-c", str(config),
+             "--tags", json.dumps({"dagster/asset_partition_range_start": "2014-03-05",
+                                   "dagster/asset_partition_range_end": "2014-03-05"})],
+            cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert day_counts(tmp_path / "data") == {"2014-03-05": 1}
+    assert (home / "compute_logs").is_dir() and not (tmp_path / "data" / "dagster_home").exists()
