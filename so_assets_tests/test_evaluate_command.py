@@ -44,6 +44,13 @@ def test_evaluate_trains_every_model_and_writes_the_report(evaluated):
         models = {r[0] for r in con.execute("SELECT DISTINCT model FROM tag_model_metrics"
                                             ).fetchall()}
     assert models == {s.name for s in TAG_MODELS} | {"most_frequent_baseline"}
+    with duckdb.connect(str(evaluated / "so_assets.duckdb"), read_only=True) as con:
+        f1 = dict(con.execute("SELECT model, value FROM tag_model_metrics WHERE level = "
+                              "'clusters' AND metric = 'micro_f1'").fetchall())
+    margin = 0.05  # every family clears the naive baseline by 5 points of test micro-F1
+    weak = {m: round(v, 3) for m, v in f1.items()
+            if m != "most_frequent_baseline" and v < f1["most_frequent_baseline"] + margin}
+    assert not weak, (weak, f1["most_frequent_baseline"])
     for spec in TAG_MODELS:
         folder = evaluated / "models" / spec.asset_name / "current"
         assert (folder / "predictor.json").exists() and (folder / "metrics.json").exists()

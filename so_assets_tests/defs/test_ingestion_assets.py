@@ -156,6 +156,26 @@ def test_dagster_cli_runs_the_pipeline(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "RUN_SUCCESS" in done.stderr + done.stdout
     assert sum(day_counts(tmp_path / "data").values()) > 100
+    # the reports hold every registered model, with figures in range
+    from so_assets.models.registry import SCORE_MODELS, TAG_MODELS
+
+    reports = tmp_path / "data" / "reports"
+    tag_report = (reports / "tag_evaluation" / "tag_evaluation_report.md").read_text()
+    score_report = (reports / "score_evaluation" / "score_evaluation_report.md").read_text()
+    for spec in TAG_MODELS:
+        assert f"| {spec.name.replace('_', chr(92) + '_')} |" in tag_report, spec.name
+    for spec in SCORE_MODELS:
+        assert f"| {spec.name.replace('_', chr(92) + '_')} |" in score_report, spec.name
+    with duckdb.connect(str(tmp_path / "data" / "so_assets.duckdb"), read_only=True) as con:
+        f1 = dict(con.execute("SELECT model, value FROM tag_model_metrics WHERE level = "
+                              "'clusters' AND metric = 'micro_f1'").fetchall())
+        rmse = dict(con.execute("SELECT model, value FROM score_model_metrics WHERE metric = "
+                                "'rmse_log'").fetchall())
+    assert set(f1) == {s.name for s in TAG_MODELS} | {"most_frequent_baseline"}
+    assert all(0.0 <= v <= 1.0 for v in f1.values()), f1
+    assert max(f1.values()) >= f1["most_frequent_baseline"] + 0.2, f1
+    assert set(rmse) == {s.name for s in SCORE_MODELS}
+    assert all(0.0 < v < 5.0 for v in rmse.values()), rmse
 
 
 def test_a_corrupt_dump_fails_clearly_and_keeps_the_loaded_days(tmp_path):

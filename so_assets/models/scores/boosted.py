@@ -11,12 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from so_assets.models.core.base import ScoreModel, ScoreParams, Scores, TrainResult
-from so_assets.models.core.data import Inputs, TrainingData
+from so_assets.models.core.data import Inputs, SplitData, TrainingData
 from so_assets.models.scores.features import tabular_features, tabular_names
 from so_assets.models.training.progress import cuda_available, xgboost_progress
 from so_assets.params import param
 
 QUANTILES = (0.1, 0.5, 0.9)
+COVERAGE = QUANTILES[2] - QUANTILES[0]
+"""What the interval must hold: 80 % of the scores."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class XGBoostRegressor(ScoreModel):
     engine = "xgboost"
     params_class = XGBoostRegressorParams
     params: XGBoostRegressorParams
+    interval_margin: float = 0.0
+    """Target-scale widening of the quantile interval, fitted on validation (conformal)."""
 
     @property
     def quantiles(self) -> bool:
@@ -93,13 +97,41 @@ class XGBoostRegressor(ScoreModel):
         predicted = self.model.predict(self._x(inputs))
         if not self.quantiles:
             return Scores(score=self.from_target(predicted))
+        low, mid, high = (self.from_target(v, recalibrate=False)
+                          for v in self._target_interval(predicted))
+        return Scores(score=mid, score_low=low, score_high=high)
+
+    def _target_interval(self, predicted: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(low, median, high) on the target scale: quantiles ordered, the median moved by the
+        recalibration with the interval around it, widened by the conformal margin."""
         predicted = np.sort(predicted, axis=1)  # quantile crossing: keep them ordered
-        # the recalibration moves the median; the interval keeps its width around it
         intercept, slope = self.recalibration
         shift = intercept + (slope - 1.0) * predicted[:, 1]
-        low, mid, high = (self.from_target(predicted[:, i] + shift, recalibrate=False)
-                          for i in range(3))
-        return Scores(score=mid, score_low=low, score_high=high)
+        low, mid, high = (predicted[:, i] + shift for i in range(3))
+        return low - self.interval_margin, mid, high + self.interval_margin
+
+    def calibrate(self, validation: SplitData) -> None:
+        """The recalibration of every score model, then (quantiles) split-conformal: the
+        interval is widened (or narrowed) by the margin that makes it hold ``COVERAGE`` of the
+        validation scores (conformalized quantile regression), instead of the quantile
+        model's own coverage (71.8 % on a real held-out set)."""
+        super().calibrate(validation)
+        self.interval_margin = 0.0
+        if not self.quantiles:
+            return
+        split = self.scored(validation)
+        low, _, high = self._target_interval(self.model.predict(self._x(split)))
+        truth = self.to_target(split.scores)
+        errors = np.maximum(low - truth, truth - high)  # > 0: outside, by how much
+        rank = min(len(errors), int(np.ceil((len(errors) + 1) * COVERAGE)))
+        self.interval_margin = float(np.sort(errors)[rank - 1]) if len(errors) else 0.0
+
+    def saved_meta(self) -> dict:
+        return {**super().saved_meta(), "interval_margin": self.interval_margin}
+
+    def restore_meta(self, directory: Path, meta: dict) -> None:
+        super().restore_meta(directory, meta)
+        self.interval_margin = float(meta.get("interval_margin", 0.0))
 
     def save_state(self, directory: Path) -> None:
         self.model.save_model(directory / "model.ubj")
