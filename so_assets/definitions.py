@@ -12,6 +12,7 @@ OWNERS = {
     "embeddings": ["team:ml"],
     "tag_tree": ["team:ml"],
     "models": ["team:ml"],
+    "serving": ["team:ml"],
 }
 """Who answers for each group's assets (shown on every asset in the UI)."""
 

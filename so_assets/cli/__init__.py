@@ -80,6 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                                "model's parameters under ops: tag_model_mlp: config:); "
                                "repeatable, later files win")
 
+    serve = commands.add_parser(
+        "serve", help="the HTTP suggestion service over the production models (FastAPI)")
+    serve.add_argument("--data-dir", type=Path, default=Path("data"))
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1; there is no authentication: "
+                            "put a proxy in front before binding another)")
+    serve.add_argument("--port", type=bounded_int(1, 65535), default=8000)
+
     commands.add_parser(
         "recover-runs",
         help="fail the runs whose process was killed and free their pool slots (DAGSTER_HOME)")
@@ -98,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             predict.run(args)
         elif args.command == "recover-runs":
             maintenance.recover_runs()
+        elif args.command == "serve":
+            from so_assets.cli import serve
+
+            serve.run(args)
     except (ValueError, OSError, SourceError) as exc:
         raise SystemExit(f"so-assets {args.command}: {exc}") from None
     return 0

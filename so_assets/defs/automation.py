@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from so_assets.defs.conditions import RETRAIN_AFTER_NEW_QUESTIONS
+from so_assets.defs.conditions import RETRAIN, RETRAIN_AFTER_NEW_QUESTIONS
 from so_assets.defs.embeddings import tag_embeddings
 from so_assets.defs.ingestion import questions, raw_questions
 from so_assets.defs.placement import heavy_step_executor
@@ -82,8 +82,8 @@ def embed_new_tags(context: dg.SensorEvaluationContext):
     return dg.RunRequest(run_key=f"new-tags-{records.cursor}")
 
 
-@dg.sensor(asset_selection=dg.AssetSelection.assets(tag_tree).downstream(),
-           minimum_interval_seconds=600, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(asset_selection=RETRAIN, minimum_interval_seconds=600,
+           default_status=dg.DefaultSensorStatus.RUNNING)
 def retrain_on_new_questions(context: dg.SensorEvaluationContext):
     """Rebuilds the tag tree and everything after it before the weekly cadence when at least
     ``SO_ASSETS_RETRAIN_AFTER_NEW_QUESTIONS`` questions arrived since the tree was built."""

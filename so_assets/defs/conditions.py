@@ -34,7 +34,15 @@ def per_day() -> dg.AutomationCondition:
         dg.AutomationCondition.in_latest_time_window()).with_label("per_day")
 
 
-DAILY_ASSETS = dg.AssetSelection.assets("raw_questions", "questions", VECTORS, TOKENS)
+RETRAIN = (dg.AssetSelection.assets("dataset_splits").downstream()
+           - dg.AssetSelection.assets("tag_predictions", "score_predictions",
+                                      "live_tag_quality", "live_quality_report"))
+"""What a retrain rebuilds: the splits, the tree and labels, every model, the reports and the
+production decision (not the daily predictions and live quality, which follow by automation)."""
+
+DAILY_ASSETS = dg.AssetSelection.assets("raw_questions", "questions", VECTORS, TOKENS,
+                                       "tag_predictions", "score_predictions",
+                                       "live_tag_quality")
 """Daily partitions: most days of the history are never loaded, so a reader of every day must
 not wait for them as if they were missing inputs."""
 

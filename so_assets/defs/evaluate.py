@@ -75,7 +75,7 @@ def evaluate_dataset(kind: str, site: str, options: Mapping[str, str], out_dir: 
                            and k.to_user_string() not in {s.asset_name for s in MODELS} - chosen)
     if not source.has_scores:
         run.notes.append(f"{source.kind} files carry no question scores: the score models "
-                         "were not trained and there is no score report.")
+                         "were not trained (the score report says so).")
     for name, error in outcomes.failed.items():
         log.error("%s failed: %s", name, error)
     run.wall_seconds = time.monotonic() - started

@@ -26,8 +26,10 @@ def _config_name(spec: ModelSpec) -> str:
 def model_asset(spec: ModelSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecksDefinition | None]:
     """The asset that trains ``spec`` (its inputs from what its class needs; its parameters as
     run config, the registry's values as defaults) and, unless it is its task's baseline
-    itself, the check that it beats that baseline. A score model does not materialize when no
-    question has a score (a source without scores): what reads it is skipped."""
+    itself, the check that it beats that baseline. A score model trains nothing when no question
+    has a score (a source without scores): it materializes saying so, and its check and the
+    score report say so too (no step is skipped: Dagster 1.13's in-process executor can stall
+    on a step with both a skipped and a failed upstream)."""
     deps = [dataset_splits, tag_labels, VECTORS,
             *(NEED_DEPS[need] for need in sorted(spec.model.needs))]
     ModelConfig = params_config(spec.params, _config_name(spec))
@@ -35,18 +37,17 @@ def model_asset(spec: ModelSpec) -> tuple[dg.AssetsDefinition, dg.AssetChecksDef
 
     @dg.asset(name=spec.asset_name, deps=deps, group_name="models", **TRAINS,
               kinds={spec.model.engine}, description=spec.description,
-              automation_condition=on_cadence(), output_required=not scored)
+              automation_condition=on_cadence())
     def train(context: dg.AssetExecutionContext, config: ModelConfig,
-              storage: StorageResource, encoder: EncoderResource):
+              storage: StorageResource, encoder: EncoderResource) -> dg.MaterializeResult:
         stores = storage.stores(encoder)
         if scored and not steps.questions_have_scores(stores):
-            context.log.warning("%s: no labelled question has a score (the source gives "
-                                "none): not trained", spec.asset_name)
-            return
+            context.log.warning("%s: %s", spec.asset_name, steps.NO_SCORES)
+            return dg.MaterializeResult(metadata={"trained": False, "reason": steps.NO_SCORES})
         chosen = spec.with_params(config.model_dump())
         result = steps.train_model(stores, chosen, encoder.config(), context.log)
-        yield dg.MaterializeResult(metadata={
-            "params": dg.MetadataValue.json(chosen.params.to_dict()),
+        return dg.MaterializeResult(metadata={
+            "trained": True, "params": dg.MetadataValue.json(chosen.params.to_dict()),
             **result_metadata(result)})
 
     if is_baseline(spec):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -47,6 +48,22 @@ class SplitRows:
         return len(self.question_ids)
 
 
+_DAY_ROWS = """
+SELECT q.question_id, q.title, q.body_text, q.tags, q.creation_date, q.code_block_count,
+       q.num_tags, q.owner_reputation, q.score,
+       date_diff('second', q.creation_date, q.ingested_at) / 86400.0, q.source
+FROM questions q WHERE q.creation_day = ? ORDER BY q.question_id
+"""
+
+
+def day_rows(store: QuestionStore, day: date) -> SplitRows:
+    """Every question created on ``day`` (labelled or not), ordered by id; its labels are
+    left empty (the caller maps its tags onto a model's label space)."""
+    with store.connect(read_only=True) as con:
+        rows = con.execute(_DAY_ROWS, [day]).fetchall()
+    return _split_rows([(r[0], r[1], r[2], [], [], *r[3:]) for r in rows])
+
+
 def labelled_sources(store: QuestionStore) -> set[str]:
     """The sources (``questions.source``) of the labelled questions in a split."""
     with store.connect(read_only=True) as con:
@@ -62,6 +79,10 @@ def split_rows(store: QuestionStore, split: str) -> SplitRows:
         raise ValueError(f"unknown split {split!r}; one of {SPLITS}")
     with store.connect(read_only=True) as con:
         rows = con.execute(_SPLIT_ROWS, [split]).fetchall()
+    return _split_rows(rows)
+
+
+def _split_rows(rows: list[tuple]) -> SplitRows:
     return SplitRows(
         question_ids=np.array([r[0] for r in rows], dtype=np.int64),
         titles=[r[1] for r in rows], bodies=[r[2] for r in rows],
@@ -78,3 +99,13 @@ def split_rows(store: QuestionStore, split: str) -> SplitRows:
         score_age_days=np.array([np.nan if r[11] is None else r[11] for r in rows],
                                 dtype=np.float64),
         sources=[r[12] for r in rows])
+
+
+def split_question_ids(store: QuestionStore, split: str) -> np.ndarray:
+    """The ids of every question of ``split``, ascending."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; one of {SPLITS}")
+    with store.connect(read_only=True) as con:
+        rows = con.execute("SELECT question_id FROM dataset_splits WHERE split = ? ORDER BY 1",
+                           [split]).fetchall()
+    return np.array([r[0] for r in rows], dtype=np.int64)

@@ -157,9 +157,51 @@ CREATE TABLE IF NOT EXISTS score_model_metrics (
 )
 """
 
+TAG_PREDICTIONS_DDL = """
+CREATE TABLE IF NOT EXISTS tag_predictions (
+    creation_day DATE NOT NULL,
+    question_id BIGINT NOT NULL,
+    model VARCHAR NOT NULL,           -- the production model that predicted
+    version VARCHAR NOT NULL,         -- its version folder
+    kind VARCHAR NOT NULL,            -- tag (a kept tag), cluster, or new_tag (neighbour votes)
+    rank INTEGER NOT NULL,            -- 1 = the highest score of its kind
+    label VARCHAR NOT NULL,           -- the tag, or the cluster's representative tag
+    cluster VARCHAR,                  -- a tag's cluster (its representative tag)
+    score DOUBLE NOT NULL,
+    chosen BOOLEAN NOT NULL,          -- above the model's tuned threshold
+    predicted_at TIMESTAMP NOT NULL
+)
+"""
+
+SCORE_PREDICTIONS_DDL = """
+CREATE TABLE IF NOT EXISTS score_predictions (
+    creation_day DATE NOT NULL,
+    question_id BIGINT NOT NULL,
+    model VARCHAR NOT NULL,
+    version VARCHAR NOT NULL,
+    horizon_days DOUBLE NOT NULL,     -- the age the score is predicted for
+    score DOUBLE NOT NULL,
+    low DOUBLE,                       -- the 80 % interval, for models that give one
+    high DOUBLE,
+    predicted_at TIMESTAMP NOT NULL
+)
+"""
+
+LIVE_QUALITY_DDL = """
+CREATE TABLE IF NOT EXISTS live_tag_quality (
+    creation_day DATE NOT NULL,
+    model VARCHAR NOT NULL,
+    version VARCHAR NOT NULL,
+    metric VARCHAR NOT NULL,          -- e.g. tags_micro_f1, clusters_P@1, input_drift_auc
+    value DOUBLE,
+    measured_at TIMESTAMP NOT NULL
+)
+"""
+
 TABLES = (RAW_QUESTIONS_DDL, PARTITION_LOADS_DDL, QUESTIONS_DDL, QUESTIONS_SYNC_DDL,
           DATASET_SPLITS_DDL, TAG_TREE_PARAMS_DDL, TAG_TREE_NODES_DDL, TAG_TREE_TAGS_DDL,
-          TAG_IMPUTATION_DDL, TAG_LABELS_DDL, TAG_MODEL_METRICS_DDL, SCORE_MODEL_METRICS_DDL)
+          TAG_IMPUTATION_DDL, TAG_LABELS_DDL, TAG_MODEL_METRICS_DDL, SCORE_MODEL_METRICS_DDL,
+          TAG_PREDICTIONS_DDL, SCORE_PREDICTIONS_DDL, LIVE_QUALITY_DDL)
 
 
 # Columns added after a table first shipped: files written by older versions gain them.

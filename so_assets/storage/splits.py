@@ -7,6 +7,8 @@ picks the split. Adding partitions never moves a question, and duplicates never 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from so_assets.storage.question_store import QuestionStore
 
 _ASSIGN = """
@@ -16,6 +18,7 @@ WITH grouped AS (
            min(question_id) OVER (PARTITION BY md5(lower(trim(title)) || '\x1f' ||
                                                 lower(trim(body_text)))) AS group_key
     FROM questions
+    WHERE $until IS NULL OR creation_day < $until
 ), bucketed AS (
     SELECT question_id, group_key,
            ('0x' || substr(md5(group_key::VARCHAR), 1, 8))::BIGINT % 100 AS bucket
@@ -30,15 +33,20 @@ FROM bucketed
 
 
 def assign_splits(store: QuestionStore, train_percent: int = 80,
-                  validation_percent: int = 10) -> dict[str, int]:
-    """Rewrite ``dataset_splits``; returns questions per split."""
+                  validation_percent: int = 10, holdout_days: int = 0) -> dict[str, int]:
+    """Rewrite ``dataset_splits``; returns questions per split. Questions of the newest
+    ``holdout_days`` days get no split: they arrive after training, as new questions do."""
     if train_percent + validation_percent >= 100:
         raise ValueError("train and validation percentages must leave room for a test split")
     with store.connect() as con:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute("DELETE FROM dataset_splits")
-            con.execute(_ASSIGN, {"train": train_percent, "validation": validation_percent})
+            newest = con.execute("SELECT max(creation_day) FROM questions").fetchone()[0]
+            until = (newest - timedelta(days=holdout_days - 1)
+                     if holdout_days and newest is not None else None)
+            con.execute(_ASSIGN, {"train": train_percent, "validation": validation_percent,
+                                  "until": until})
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

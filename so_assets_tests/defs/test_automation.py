@@ -62,17 +62,19 @@ def test_a_reloaded_day_flows_to_that_days_questions_and_embeddings(everything_m
     materialize(instance, "raw_questions", DAYS[1])
     second = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor,
                                                evaluation_time=START + timedelta(minutes=1))
-    # one run: the day's questions rows, then its two embedding partitions; not the other
-    # days, not the tag tree, models or reports, which wait for their cadence
-    assert requested(second) == {"questions": {DAYS[1]}, VECTORS: {DAYS[1]},
-                                 TOKENS: {DAYS[1]}}
+    # one run: the day's questions rows, its two embedding partitions, and that day's
+    # predictions and live quality; not the other days, not the tag tree, models or
+    # reports, which wait for their cadence
+    daily = ("questions", VECTORS, TOKENS, "tag_predictions", "score_predictions",
+             "live_tag_quality")
+    assert requested(second) == {key: {DAYS[1]} for key in daily}
 
-    for key in ("questions", VECTORS, TOKENS):
+    for key in daily:
         materialize(instance, key, DAYS[1])
     third = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=second.cursor,
                                               evaluation_time=START + timedelta(minutes=2))
-    # then only what reads every day's questions and is cheap: the exploration report
-    assert requested(third) == {"eda_report": {None}}
+    # then only what reads every day and is cheap: the exploration and live quality reports
+    assert requested(third) == {"eda_report": {None}, "live_quality_report": {None}}
     fourth = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=third.cursor,
                                                evaluation_time=START + timedelta(minutes=3))
     assert fourth.total_requested == 0
@@ -99,7 +101,8 @@ def test_reports_follow_the_models(everything_materialized):
     materialize(instance, "tag_model_mlp")
     after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor,
                                               evaluation_time=START + timedelta(minutes=1))
-    assert requested(after) == {"tag_evaluation_report": {None}}
+    # the report, then the production decision that reads it (in the same run)
+    assert requested(after) == {"tag_evaluation_report": {None}, "production_models": {None}}
 
 
 def test_new_tags_sensor_requests_tag_embeddings_once(everything_materialized):

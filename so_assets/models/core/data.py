@@ -19,6 +19,8 @@ class LabelSpace:
     cluster_names: list[str]
     tags: list[str]
     tag_cluster: list[int]  # each kept tag's cluster
+    tag_paths: list[list[int]] | None = None
+    """Each kept tag's path code in the tag tree (its cluster first), when known."""
 
     @property
     def n_clusters(self) -> int:
@@ -34,11 +36,12 @@ class LabelSpace:
 
     def to_json(self) -> dict:
         return {"cluster_names": self.cluster_names, "tags": self.tags,
-                "tag_cluster": self.tag_cluster}
+                "tag_cluster": self.tag_cluster, "tag_paths": self.tag_paths}
 
     @classmethod
     def from_json(cls, data: dict) -> LabelSpace:
-        return cls(data["cluster_names"], data["tags"], data["tag_cluster"])
+        return cls(data["cluster_names"], data["tags"], data["tag_cluster"],
+                   data.get("tag_paths"))
 
 
 @dataclass(kw_only=True)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from datetime import date
 
 import numpy as np
 
 from so_assets.models.core.base import Need
 from so_assets.models.core.data import LabelSpace, SplitData, TrainingData, load_dense, multi_hot
 from so_assets.stackexchange.sources import SOURCES
-from so_assets.storage.datasets import split_rows
+from so_assets.storage.datasets import day_rows, split_rows
 from so_assets.storage.embedding_store import TOKEN_FIELDS, TOKENS, VECTORS
 from so_assets.storage.stores import Stores
 from so_assets.storage.tag_tables import StoredTree, read_tree
@@ -19,7 +20,8 @@ from so_assets.tagtree.geometry import normalize_rows
 def label_space(tree: StoredTree) -> LabelSpace:
     """Depth-1 clusters (named by representative tag) and the kept tags, grouped by cluster."""
     tags = list(tree.tag_paths)
-    return LabelSpace(tree.cluster_names, tags, [tree.tag_paths[t][0] for t in tags])
+    return LabelSpace(tree.cluster_names, tags, [tree.tag_paths[t][0] for t in tags],
+                      [list(tree.tag_paths[t]) for t in tags])
 
 
 def load_split(stores: Stores, labels: LabelSpace, split: str, tokens: bool = False
@@ -66,3 +68,32 @@ def assemble(stores: Stores, needs: Collection[Need] = ()) -> tuple[TrainingData
     if Need.TAG_VECTORS in needs:
         data.tag_vectors = stores.tag_tree_vectors.load().select(labels.tags)
     return data, splits["test"]
+
+
+def load_day(stores: Stores, day: date, labels: LabelSpace, needs: Collection[Need] = (),
+             orphan_targets: Mapping[str, str] | None = None) -> SplitData:
+    """Every question of ``day`` as a model scores it, with its own tags mapped onto
+    ``labels`` as the truth: kept tags directly, an orphan through the kept tag it was imputed
+    to (``orphan_targets``), tags outside both left out (``tag_lists`` keeps them all)."""
+    rows = day_rows(stores.questions, day)
+    targets = orphan_targets or {}
+    tag_index = {t: i for i, t in enumerate(labels.tags)}
+    kept = [[t for t in tags if t in tag_index] for tags in rows.tags]
+    via = [[targets[t] for t in tags if t not in tag_index and targets.get(t) in tag_index]
+           for tags in rows.tags]
+    cluster_rows = [sorted({labels.tag_cluster[tag_index[t]] for t in [*k, *v]})
+                    for k, v in zip(kept, via, strict=True)]
+    vectors = {"title": np.zeros((0, 0), np.float32), "body": np.zeros((0, 0), np.float32)}
+    if len(rows):
+        vectors = load_dense(stores.embeddings, VECTORS, rows.question_ids, ["title", "body"])
+    data = SplitData(
+        question_ids=rows.question_ids, titles=rows.titles, bodies=rows.bodies,
+        title_vectors=vectors["title"], body_vectors=vectors["body"], columns=rows.columns,
+        clusters=multi_hot(cluster_rows, labels.n_clusters),
+        tags=multi_hot([[tag_index[t] for t in k] for k in kept], labels.n_tags),
+        scores=np.where([SOURCES[s].has_scores if s in SOURCES else True for s in rows.sources],
+                        rows.scores, np.nan),
+        score_age_days=rows.score_age_days, tag_lists=rows.tags)
+    if Need.TOKENS in needs and len(rows):
+        data.tokens = load_dense(stores.embeddings, TOKENS, rows.question_ids, TOKEN_FIELDS)
+    return data

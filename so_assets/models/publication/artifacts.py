@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,9 @@ from so_assets.storage.leftovers import remove_if_abandoned, writer_suffix
 
 CURRENT = "current"
 COMPLETE = "COMPLETE"
+PINNED = "PINNED"
+"""A version that serves in production: never pruned, whatever is published after it."""
+_VERSION_RE = re.compile(r"^v\d{8}T\d{6}\d*Z-[A-Za-z0-9~-]+$")
 
 
 def new_version_dir(models_dir: Path, name: str) -> Path:
@@ -51,7 +55,7 @@ def publish(version_dir: Path, keep: int = 2) -> Path:
         remove_if_abandoned(unfinished)
     complete = [v for v in versions if (v / COMPLETE).exists()]
     for old in complete[: max(0, len(complete) - keep)]:
-        if old.resolve() != version_dir.resolve():
+        if old.resolve() != version_dir.resolve() and not (old / PINNED).exists():
             shutil.rmtree(old, ignore_errors=True)
     remove_unused(model_dir.parent)
     return link
@@ -69,6 +73,17 @@ def current_dir(models_dir: Path, name: str) -> Path:
     if not target.is_relative_to(root / name):
         raise ValueError(f"{link} leads to {target}, outside {root / name}: refusing to load")
     return target
+
+
+def version_path(models_dir: Path, name: str, version: str) -> Path:
+    """The folder of one complete version of model ``name``; an error for a name that is not
+    a version folder's (nothing outside the model's folder is ever named) or an absent one."""
+    if not _VERSION_RE.match(version):
+        raise ValueError(f"{version!r} is not a model version folder's name")
+    folder = models_dir / name / version
+    if not (folder / COMPLETE).exists():
+        raise FileNotFoundError(f"no complete version {version} of {name} under {models_dir}")
+    return folder
 
 
 def read_metrics(models_dir: Path, name: str) -> dict:

@@ -9,7 +9,10 @@ import logging
 import resource
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+
+import numpy as np
 
 from so_assets.models.core.base import Model, ScoreModel, TrainResult
 from so_assets.models.core.data import TrainingData
@@ -39,6 +42,15 @@ def peak_rss_mb() -> float:
 def process_peak_rss_mb() -> float:
     """The whole process's peak resident memory, unaffected by :func:`reset_peak_rss`."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def train_cutoff(data: TrainingData) -> str:
+    """The creation time of the newest question the model learned from (ISO, UTC): live
+    quality counts only questions created after it."""
+    dates = data.train.columns.get("creation_date")
+    if dates is None or not len(dates):
+        return ""
+    return str(np.datetime_as_string(dates.max(), unit="s"))
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,8 @@ def train_and_publish(spec: ModelSpec, data: TrainingData, models_dir: Path,
     metrics = {
         "name": spec.name, "asset": spec.asset_name, "family": model.family,
         "description": spec.description, "params": spec.params.to_dict(),
+        "version": version.name, "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "train_cutoff": train_cutoff(data),
         "train_questions": len(data.train), "validation_questions": len(data.validation),
         "train_seconds": train_seconds, "peak_rss_mb": peak_rss_mb(),
         "threshold_rule": getattr(model, "threshold_rule", ""),

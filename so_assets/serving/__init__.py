@@ -1,0 +1,1 @@
+"""The HTTP suggestion service (``so-assets serve``): the production models, warm, over REST."""

@@ -1,0 +1,135 @@
+"""tag_predictions and score_predictions: each day's questions scored by the production models,
+stored in DuckDB (the day replaced exactly), with the version that predicted them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from so_assets.params import Params, param
+from so_assets.storage.predictions import replace_day_rows
+from so_assets.storage.stores import Stores
+
+if TYPE_CHECKING:
+    from so_assets.models.core.base import Model
+    from so_assets.models.publication.production import Production
+
+TOP_TAGS = 10  # kept tags stored per question, best first
+TOP_CLUSTERS = 5
+
+
+@dataclass(frozen=True)
+class ScorePredictionParams(Params):
+    horizon_days: float = param(365.0, "The age each question's score is predicted for.",
+                                gt=0, le=3650)
+
+
+@dataclass(frozen=True)
+class PredictionsResult:
+    model: str
+    version: str
+    questions: int
+    rows: int
+    per_day: dict[date, int]
+    """Questions predicted per day (each partition's row count)."""
+
+
+def orphan_targets(stores: Stores) -> dict[str, str]:
+    """Orphan tag -> the kept tag it was imputed to (unmapped orphans left out)."""
+    from so_assets.storage.tag_tables import read_imputation
+
+    return {orphan: kept for orphan, _, kept, _ in read_imputation(stores.questions) if kept}
+
+
+def serving_model(stores: Stores, task: str) -> tuple[Production, Model]:
+    """The production model of ``task`` and its record; an error naming the asset to
+    materialize when nothing serves yet."""
+    from so_assets.models.prediction.predict import load_production
+
+    loaded = load_production(stores.models_dir, task)
+    if loaded is None:
+        raise ValueError(f"no production {task} model: materialize production_models first")
+    return loaded
+
+
+def tag_predictions(stores: Stores, days: Sequence[date], log: logging.Logger
+                    ) -> PredictionsResult:
+    """The production tag model's top kept tags and clusters of every question of ``days``
+    (scores and above-threshold flags; a tag's cluster named by its representative tag)."""
+    from so_assets.models.prediction.assemble import load_day
+
+    serving, model = serving_model(stores, "tag")
+    labels, targets = model.labels, orphan_targets(stores)
+    per_day, rows_written = {}, 0
+    for day in sorted(days):
+        inputs = load_day(stores, day, labels, model.needs, targets)
+        columns: dict[str, list] = {k: [] for k in ("question_id", "kind", "rank", "label",
+                                                    "cluster", "score", "chosen")}
+        if len(inputs):
+            scores = model.predict_scores(inputs)
+            clusters, tags = model.decide(scores)
+            for row, question in enumerate(inputs.question_ids.tolist()):
+                _add_ranked(columns, question, "cluster", scores.clusters[row], clusters[row],
+                            labels.cluster_names, None, TOP_CLUSTERS)
+                if tags is not None:
+                    _add_ranked(columns, question, "tag", scores.tags[row], tags[row],
+                                labels.tags, [labels.cluster_names[c] for c in labels.tag_cluster],
+                                TOP_TAGS)
+        n = len(columns["question_id"])
+        columns |= {"model": [serving.name] * n, "version": [serving.version] * n,
+                    "predicted_at": [datetime.now(UTC).replace(tzinfo=None)] * n}
+        rows_written += replace_day_rows(stores.questions, "tag_predictions", day, columns)
+        per_day[day] = len(inputs)
+        log.info("%s: %d questions tagged by %s %s", day, len(inputs), serving.name,
+                 serving.version)
+    return PredictionsResult(serving.name, serving.version, sum(per_day.values()),
+                             rows_written, per_day)
+
+
+def _add_ranked(columns: dict[str, list], question: int, kind: str, scores: np.ndarray,
+                chosen: np.ndarray, names: Sequence[str], clusters: Sequence[str] | None,
+                top: int) -> None:
+    for rank, index in enumerate(np.argsort(-scores)[:top].tolist(), start=1):
+        columns["question_id"].append(question)
+        columns["kind"].append(kind)
+        columns["rank"].append(rank)
+        columns["label"].append(names[index])
+        columns["cluster"].append(clusters[index] if clusters is not None else None)
+        columns["score"].append(float(scores[index]))
+        columns["chosen"].append(bool(chosen[index]))
+
+
+def score_predictions(stores: Stores, days: Sequence[date], params: ScorePredictionParams,
+                      log: logging.Logger) -> PredictionsResult:
+    """The production score model's score of every question of ``days`` at
+    ``horizon_days``, with its 80 % interval when the model gives one; the questions' own
+    tags give the tag features."""
+    from so_assets.models.prediction.assemble import load_day
+
+    serving, model = serving_model(stores, "score")
+    targets = orphan_targets(stores)
+    per_day, rows_written = {}, 0
+    for day in sorted(days):
+        inputs = load_day(stores, day, model.labels, model.needs, targets)
+        inputs.score_age_days = np.full(len(inputs), params.horizon_days)
+        scores = model.predict_scores(inputs)
+        n = len(inputs)
+        rows_written += replace_day_rows(stores.questions, "score_predictions", day, {
+            "question_id": inputs.question_ids.tolist(), "model": [serving.name] * n,
+            "version": [serving.version] * n, "horizon_days": [params.horizon_days] * n,
+            "score": scores.score.astype(float).tolist(),
+            "low": (scores.score_low.astype(float).tolist() if scores.score_low is not None
+                    else [None] * n),
+            "high": (scores.score_high.astype(float).tolist() if scores.score_high is not None
+                     else [None] * n),
+            "predicted_at": [datetime.now(UTC).replace(tzinfo=None)] * n})
+        per_day[day] = n
+    log.info("scored %d questions over %d day(s) with %s %s", sum(per_day.values()),
+             len(per_day), serving.name, serving.version)
+    return PredictionsResult(serving.name, serving.version, sum(per_day.values()),
+                             rows_written, per_day)

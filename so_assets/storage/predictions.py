@@ -1,0 +1,55 @@
+"""The daily predictions of the production models and the live quality figures: each day
+replaced exactly, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+import pyarrow as pa
+
+from so_assets.storage.question_store import QuestionStore
+
+DAY_TABLES = ("tag_predictions", "score_predictions", "live_tag_quality")
+
+
+def replace_day_rows(store: QuestionStore, table: str, day: date,
+                     columns: Mapping[str, Sequence]) -> int:
+    """Replace ``table``'s rows of ``day`` with ``columns`` (equal-length lists, one per
+    column, ``creation_day`` filled in); returns the rows written."""
+    if table not in DAY_TABLES:
+        raise ValueError(f"{table!r} is no per-day table ({', '.join(DAY_TABLES)})")
+    lengths = {len(v) for v in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths for {table}: {lengths}")
+    n = lengths.pop() if lengths else 0
+    data = pa.table({"creation_day": pa.array([day] * n, pa.date32()),
+                     **{k: pa.array(list(v)) for k, v in columns.items()}})
+    with store.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(f"DELETE FROM {table} WHERE creation_day = ?", [day])
+            if n:
+                con.register("incoming", data)
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+                con.unregister("incoming")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return n
+
+
+def day_tag_predictions(store: QuestionStore, day: date) -> list[tuple]:
+    """(question_id, model, version, kind, rank, label, score, chosen) of one day."""
+    with store.connect(read_only=True) as con:
+        return con.execute("SELECT question_id, model, version, kind, rank, label, score, "
+                           "chosen FROM tag_predictions WHERE creation_day = ? "
+                           "ORDER BY question_id, kind, rank", [day]).fetchall()
+
+
+def live_quality_rows(store: QuestionStore) -> list[tuple]:
+    """(creation_day, model, version, metric, value) of every measured day, oldest first."""
+    with store.connect(read_only=True) as con:
+        return con.execute("SELECT creation_day, model, version, metric, value FROM "
+                           "live_tag_quality ORDER BY creation_day, metric").fetchall()
