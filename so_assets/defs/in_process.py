@@ -14,6 +14,7 @@ get built), and the outcome of every step and check for the command line's summa
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -94,11 +95,13 @@ def _asset_names_of_step(job: dg.JobDefinition, step_key: str | None) -> list[st
 def materialize_in_process(definitions: dg.Definitions, *, first_day: str, last_day: str,
                            resources: Mapping[str, Mapping[str, Any]],
                            sized: Mapping[str, Any], extra_config: Mapping[str, Any],
-                           excluded: set[str]) -> StepOutcomes:
+                           excluded: set[str],
+                           instance: dg.DagsterInstance | None = None) -> StepOutcomes:
     """Materialize every asset of ``definitions`` but ``excluded`` over the days
     ``first_day``..``last_day``. ``resources`` is each resource's config; ``sized`` sets these
     fields on every asset whose config has them; ``extra_config`` is run config of the user's
-    (Dagster's own format, as ``dagster job execute -c``), applied last."""
+    (Dagster's own format, as ``dagster job execute -c``), applied last. ``instance``: where
+    the runs are recorded (default: an ephemeral one)."""
     job = definitions.resolve_implicit_global_asset_job_def()
     graph = definitions.resolve_asset_graph()
     keys = [k for k in graph.get_all_asset_keys() if k.to_user_string() not in excluded]
@@ -117,7 +120,8 @@ def materialize_in_process(definitions: dg.Definitions, *, first_day: str, last_
     tags = {RANGE_START_TAG: first_day, RANGE_END_TAG: last_day}
     outcomes = StepOutcomes()
     selection = keys
-    with dg.DagsterInstance.ephemeral() as instance:
+    with contextlib.nullcontext(instance) if instance else dg.DagsterInstance.ephemeral() \
+            as instance:
         for _ in range(2):
             try:
                 result = job.execute_in_process(
