@@ -139,6 +139,7 @@ def live_tag_quality(stores: Stores, days: Sequence[date], log: logging.Logger
                       < day]
             figures[f"rolling_{name}_micro_f1"] = rates(pooled([*window, counts]))["micro_f1"]
         figures["unpredictable_share"] = unpredictable_share(live.tag_lists or [], predictable)
+        figures |= _new_tag_recall(live, predictable, predicted.get("new_tag", {}))
         figures["unseen_tag_rate"] = unseen_rate(live.tag_lists or [], seen)
         current = np.hstack([live.title_vectors, live.body_vectors]) if len(live) else \
             np.zeros((0, reference.shape[1] if reference.size else 0), np.float32)
@@ -163,6 +164,19 @@ def live_tag_quality(stores: Stores, days: Sequence[date], log: logging.Logger
                  figures[f"{level}_micro_f1"], figures[f"rolling_{level}_micro_f1"],
                  test_figure, figures["input_drift_auc"], figures["unseen_tag_rate"], statuses)
     return LiveQualityResult(serving.name, serving.version, serving.train_cutoff, out)
+
+
+def _new_tag_recall(live, predictable: set[str], suggested: dict) -> dict[str, float]:
+    """Of the day's occurrences of tags the model cannot predict, the share the growing
+    neighbour index suggested (among its top new tags for that question)."""
+    occurrences = hits = 0
+    for question, tags in zip(live.question_ids, live.tag_lists or [], strict=True):
+        new = [t for t in tags if t not in predictable]
+        occurrences += len(new)
+        ranked = suggested.get(int(question))
+        hits += sum(t in ranked.labels for t in new) if ranked is not None else 0
+    return {"new_tag_occurrences": float(occurrences),
+            "new_tag_recall": hits / occurrences if occurrences else float("nan")}
 
 
 def _predicts_tags(model) -> bool:
@@ -251,7 +265,7 @@ def live_quality_report(stores: Stores) -> ReportResult:
         models[day] = f"{model} {version}"
     table = Table(["day", "model", "questions", "kept-tag micro-F1", "every-tag micro-F1",
                    "rolling 7-day", "test", "clusters P@1", "drift AUC", "unseen tags",
-                   "score RMSE (log)"], digits=3)
+                   "new tags recovered", "score RMSE (log)"], digits=3)
     for day in sorted(by_day):
         f = by_day[day]
         table.add(day.isoformat(), models[day], int(f.get("questions_after_cutoff", 0)),
@@ -259,7 +273,7 @@ def live_quality_report(stores: Stores) -> ReportResult:
                   f.get("rolling_all_tags_micro_f1", float("nan")),
                   f.get("test_micro_f1", float("nan")), f.get("clusters_P@1", float("nan")),
                   f.get("input_drift_auc", float("nan")), f.get("unseen_tag_rate", float("nan")),
-                  f.get("score_rmse_log", float("nan")))
+                  f.get("new_tag_recall", float("nan")), f.get("score_rmse_log", float("nan")))
     report = live_report(table, {d.isoformat(): v for d, v in sorted(by_day.items())},
                          stores.reports_dir / "live_quality", ROLLING_DAYS,
                          QUALITY_MARGIN, DRIFT_AUC, UNSEEN_TAGS)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from so_assets.models.prediction.fresh_neighbours import THRESHOLD as NEW_TAG_THRESHOLD
 from so_assets.params import Params, param
 from so_assets.storage.predictions import replace_day_rows
 from so_assets.storage.stores import Stores
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 
 TOP_TAGS = 10  # kept tags stored per question, best first
 TOP_CLUSTERS = 5
+FRESH_DAYS = 60
+"""How far back the growing neighbour index reaches (days after the model's cutoff only):
+a retrain every week or so keeps it a few days long; this bounds it when none happens."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ def tag_predictions(stores: Stores, days: Sequence[date], log: logging.Logger
         if len(inputs):
             scores = model.predict_scores(inputs)
             clusters, tags = model.decide(scores)
+            fresh = _new_tags(stores, day, serving.train_cutoff, inputs,
+                              set(labels.tags) | set(targets))
             for row, question in enumerate(inputs.question_ids.tolist()):
                 _add_ranked(columns, question, "cluster", scores.clusters[row], clusters[row],
                             labels.cluster_names, None, TOP_CLUSTERS)
@@ -80,6 +86,11 @@ def tag_predictions(stores: Stores, days: Sequence[date], log: logging.Logger
                     _add_ranked(columns, question, "tag", scores.tags[row], tags[row],
                                 labels.tags, [labels.cluster_names[c] for c in labels.tag_cluster],
                                 TOP_TAGS)
+                for rank, (tag, vote) in enumerate(fresh[row], start=1):
+                    for name, value in (("question_id", question), ("kind", "new_tag"),
+                                        ("rank", rank), ("label", tag), ("cluster", None),
+                                        ("score", vote), ("chosen", vote >= NEW_TAG_THRESHOLD)):
+                        columns[name].append(value)
         n = len(columns["question_id"])
         columns |= {"model": [serving.name] * n, "version": [serving.version] * n,
                     "predicted_at": [datetime.now(UTC).replace(tzinfo=None)] * n}
@@ -89,6 +100,27 @@ def tag_predictions(stores: Stores, days: Sequence[date], log: logging.Logger
                  serving.version)
     return PredictionsResult(serving.name, serving.version, sum(per_day.values()),
                              rows_written, per_day)
+
+
+def _new_tags(stores: Stores, day: date, cutoff: str, inputs, known: set[str]
+              ) -> list[list[tuple[str, float]]]:
+    """Each question's votes for tags the model does not know, from the questions labelled
+    after the model's cutoff and before ``day`` (the index grows by a day each day)."""
+    from so_assets.models.core.data import load_dense
+    from so_assets.models.prediction.fresh_neighbours import new_tag_votes
+    from so_assets.storage.datasets import questions_between
+    from so_assets.storage.embedding_kinds import VECTORS
+    from so_assets.tagtree.geometry import question_directions
+
+    after = np.datetime64(cutoff) if cutoff else None
+    ids, tag_lists = questions_between(stores.questions, after,
+                                       day - timedelta(days=FRESH_DAYS), day)
+    if not len(ids):
+        return [[] for _ in range(len(inputs))]
+    vectors = load_dense(stores.embeddings, VECTORS, ids, ["title", "body"])
+    return new_tag_votes(question_directions(inputs.title_vectors, inputs.body_vectors),
+                         question_directions(vectors["title"], vectors["body"]), tag_lists,
+                         known)
 
 
 def _add_ranked(columns: dict[str, list], question: int, kind: str, scores: np.ndarray,

@@ -101,6 +101,19 @@ def _split_rows(rows: list[tuple]) -> SplitRows:
         sources=[r[12] for r in rows])
 
 
+def questions_between(store: QuestionStore, after: np.datetime64 | None, first_day: date,
+                      before_day: date) -> tuple[np.ndarray, list[list[str]]]:
+    """Ids and tags of the questions created after ``after`` (any time when None), on days
+    from ``first_day`` up to but not including ``before_day``."""
+    with store.connect(read_only=True) as con:
+        rows = con.execute(
+            "SELECT question_id, tags FROM questions WHERE creation_day >= ? AND "
+            "creation_day < ? AND (? IS NULL OR creation_date > ?) ORDER BY question_id",
+            [first_day, before_day, *(2 * [None if after is None else
+                                           after.astype("datetime64[us]").item()])]).fetchall()
+    return np.array([r[0] for r in rows], dtype=np.int64), [list(r[1]) for r in rows]
+
+
 def split_question_ids(store: QuestionStore, split: str) -> np.ndarray:
     """The ids of every question of ``split``, ascending."""
     if split not in SPLITS:

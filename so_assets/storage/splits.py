@@ -47,6 +47,13 @@ def assign_splits(store: QuestionStore, train_percent: int = 80,
                      if holdout_days and newest is not None else None)
             con.execute(_ASSIGN, {"train": train_percent, "validation": validation_percent,
                                   "until": until})
+            if newest is not None and not con.execute(
+                    "SELECT count(*) FROM dataset_splits").fetchone()[0]:
+                oldest = con.execute("SELECT min(creation_day) FROM questions").fetchone()[0]
+                raise ValueError(
+                    f"holdout_days={holdout_days} holds back every day of questions ({oldest} "
+                    f"to {newest}): nothing is left to train on; load more days or hold back "
+                    "fewer (dataset_splits' holdout_days)")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+import yaml
 
 from so_assets.definitions import defs as project_defs
 from so_assets.defs.automation import daily_question_refresh, stackoverflow_pipeline
@@ -148,9 +149,13 @@ def test_dagster_cli_runs_the_pipeline(tmp_path):
     instance_home(home)
     env = {**os.environ, "DAGSTER_HOME": str(home), "SO_ASSETS_DATA_DIR": str(tmp_path / "data")}
     dagster = Path(sys.executable).with_name("dagster")
+    # the sample's run config, holding back one of the three days (it holds back three)
+    config = yaml.safe_load((repo / "data/sample/run_config.yaml").read_text())
+    config["ops"]["dataset_splits"]["config"]["holdout_days"] = 1
+    (tmp_path / "run_config.yaml").write_text(yaml.safe_dump(config))
     done = subprocess.run(
         [str(dagster), "job", "execute", "-m", "so_assets.definitions", "-j",
-         "stackoverflow_pipeline", "-c", "data/sample/run_config.yaml",
+         "stackoverflow_pipeline", "-c", str(tmp_path / "run_config.yaml"),
          "--tags", json.dumps(RANGE)],
         cwd=repo, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -59,7 +59,7 @@ def test_the_key_reaches_no_output_log_or_storage(failure, tmp_path):
     output = done.stdout + done.stderr
     assert b"REDACTED" in output or failure in ("client_error", "server_error", "malformed")
     stored = everything_under(home)  # run and event storage, compute logs
-    assert (home / "storage").is_dir() and stored
+    assert (home / "history").is_dir() and stored  # the instance stored the run
     for form in (SECRET, quote(SECRET), quote_plus(SECRET)):
         assert form.encode() not in output, failure
         assert form.encode() not in stored, failure

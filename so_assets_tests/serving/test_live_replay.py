@@ -61,6 +61,14 @@ def sample_folder(folder: Path) -> list[date]:
     return [d for d, _, _ in days]
 
 
+def live_figure(data: Path, day: str, metric: str) -> float:
+    import duckdb
+
+    with duckdb.connect(str(data / "so_assets.duckdb"), read_only=True) as con:
+        return con.execute("SELECT value FROM live_tag_quality WHERE creation_day = ? AND "
+                           "metric = ?", [day, metric]).fetchone()[0]
+
+
 def test_arriving_days_are_predicted_once_and_drift_fails_on_shifted_days_only(tmp_path):
     days = sample_folder(tmp_path / "sample")
     data = tmp_path / "data"
@@ -87,7 +95,7 @@ def test_arriving_days_are_predicted_once_and_drift_fails_on_shifted_days_only(t
     now = datetime(2024, 6, 20, 12, tzinfo=UTC)  # no cadence tick falls in the replay
     cursor = dg.evaluate_automation_conditions(defs=defs, instance=instance,
                                                evaluation_time=now).cursor  # what is there
-    statuses = {}
+    statuses, recovered = {}, {}
     for day, site in zip(days[TRAIN_DAYS:], ARRIVING, strict=True):
         key = day.isoformat()
         assert job.execute_in_process(instance=instance, partition_key=key,
@@ -108,6 +116,7 @@ def test_arriving_days_are_predicted_once_and_drift_fails_on_shifted_days_only(t
         assert result.success
         statuses[site, key] = {e.check_name: e.passed
                                for e in result.get_asset_check_evaluations()}
+        recovered[key] = live_figure(data, key, "new_tag_recall")
         now += timedelta(minutes=1)
         again = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor,
                                                   evaluation_time=now)
@@ -120,6 +129,9 @@ def test_arriving_days_are_predicted_once_and_drift_fails_on_shifted_days_only(t
     assert all(s["no_input_drift"] and s["live_quality_holds"] for s in robotics), statuses
     assert all(not s["no_input_drift"] and not s["few_unseen_tags"] for s in crypto), statuses
     assert not crypto[-1]["live_quality_holds"], statuses
+    # crypto's tags were new to the model; the growing neighbour index suggests them a day on
+    crypto_days = [k for (site, k) in statuses if site == "crypto"]
+    assert recovered[crypto_days[0]] == 0.0 and recovered[crypto_days[-1]] > 0.3, recovered
 
     request = retrain_on_drift(dg.build_sensor_context(instance=instance, definitions=defs))
     assert isinstance(request, dg.RunRequest), request
