@@ -94,7 +94,7 @@ def test_evaluate_trains_only_the_models_named(tmp_path):
                                       "score_model_tabular_ridge:beats_mean_baseline"}
     assert {p.name for p in (out / "models").iterdir()} == {
         "tag_model_tfidf_linear", "score_model_tabular_ridge", "score_model_mean_baseline",
-        "_shared"}
+        "_shared", "_production.json"}
     assert [p.name.split("-")[0] for p in (out / "models" / "_shared").iterdir()] == [
         "tfidf_linear"]
     report = (out / "reports" / "score_evaluation" / "score_evaluation_report.md").read_text()

@@ -15,7 +15,13 @@ import numpy as np
 from so_assets.evaluation.report import Table
 from so_assets.steps.results import CheckOutcome, ReportResult, write_report
 from so_assets.storage.embedding_kinds import VECTORS
-from so_assets.storage.predictions import day_tag_predictions, live_quality_rows, replace_day_rows
+from so_assets.storage.predictions import (
+    clear_days,
+    day_tag_predictions,
+    days_with_questions,
+    live_quality_rows,
+    replace_day_rows,
+)
 from so_assets.storage.stores import Stores
 
 ROLLING_DAYS = 7
@@ -28,6 +34,7 @@ DRIFT_AUC = {"warn": 0.70, "fail": 0.80}
 same site's new days measure 0.5 to 0.65; another site's questions measure above 0.9."""
 UNSEEN_TAGS = {"warn": 0.15, "fail": 0.30}
 """Share of the day's distinct tags no training question carries."""
+CHECKS = ("live_quality_holds", "no_input_drift", "few_unseen_tags")
 REFERENCE_QUESTIONS = 2000  # training questions the drift classifier compares against
 
 
@@ -114,8 +121,14 @@ def live_tag_quality(stores: Stores, days: Sequence[date], log: logging.Logger
     predictable = set(labels.tags) | {o for o, k in targets.items() if k in set(labels.tags)}
     cluster_of = dict(zip(labels.tags, labels.tag_cluster, strict=True))
     history = _history(stores, serving.version)
-    out = []
-    for day in sorted(days):
+    # only days with questions after the cutoff are measured (a backfill of years the model
+    # learned from costs one query); the others' rows go and their checks say "unknown"
+    measured = days_with_questions(stores.questions, days, None if cutoff is None
+                                   else cutoff.astype("datetime64[us]").item())
+    clear_days(stores.questions, "live_tag_quality", [d for d in days if d not in measured])
+    out = [LiveDay(d, 0, {"questions_after_cutoff": 0.0}, dict.fromkeys(CHECKS, "unknown"))
+           for d in days if d not in measured]
+    for day in sorted(measured):
         inputs = load_day(stores, day, labels, (), targets)
         after = (np.ones(len(inputs), bool) if cutoff is None
                  else inputs.columns["creation_date"] > cutoff)

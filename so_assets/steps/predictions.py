@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -39,8 +39,9 @@ class PredictionsResult:
     version: str
     questions: int
     rows: int
-    per_day: dict[date, int]
-    """Questions predicted per day (each partition's row count)."""
+    per_day: dict[date, int] = field(metadata={"per_partition": True})
+    """Questions predicted per day (each partition's row count, not the run's metadata: a
+    range of thousands of days would copy it into every partition's event)."""
 
 
 def orphan_targets(stores: Stores) -> dict[str, str]:
@@ -69,8 +70,9 @@ def tag_predictions(stores: Stores, days: Sequence[date], log: logging.Logger
 
     serving, model = serving_model(stores, "tag")
     labels, targets = model.labels, orphan_targets(stores)
-    per_day, rows_written = {}, 0
-    for day in sorted(days):
+    busy = _days_to_predict(stores, "tag_predictions", days)
+    per_day, rows_written = dict.fromkeys(days, 0), 0
+    for day in busy:
         inputs = load_day(stores, day, labels, model.needs, targets)
         columns: dict[str, list] = {k: [] for k in ("question_id", "kind", "rank", "label",
                                                     "cluster", "score", "chosen")}
@@ -102,6 +104,16 @@ def tag_predictions(stores: Stores, days: Sequence[date], log: logging.Logger
                              rows_written, per_day)
 
 
+def _days_to_predict(stores: Stores, table: str, days: Sequence[date]) -> list[date]:
+    """The days of ``days`` that hold questions, oldest first; the others' rows of ``table``
+    are cleared at once (a range of years is mostly empty days)."""
+    from so_assets.storage.predictions import clear_days, days_with_questions
+
+    busy = days_with_questions(stores.questions, days)
+    clear_days(stores.questions, table, [d for d in days if d not in busy])
+    return sorted(busy)
+
+
 def _new_tags(stores: Stores, day: date, cutoff: str, inputs, known: set[str]
               ) -> list[list[tuple[str, float]]]:
     """Each question's votes for tags the model does not know, from the questions labelled
@@ -113,11 +125,13 @@ def _new_tags(stores: Stores, day: date, cutoff: str, inputs, known: set[str]
     from so_assets.tagtree.geometry import question_directions
 
     after = np.datetime64(cutoff) if cutoff else None
-    ids, tag_lists = questions_between(stores.questions, after,
-                                       day - timedelta(days=FRESH_DAYS), day)
+    ids, tag_lists = questions_between(stores.questions, after, day - timedelta(days=FRESH_DAYS),
+                                       day)
     if not len(ids):
         return [[] for _ in range(len(inputs))]
-    vectors = load_dense(stores.embeddings, VECTORS, ids, ["title", "body"])
+    first = day - timedelta(days=FRESH_DAYS)
+    vectors = load_dense(stores.embeddings, VECTORS, ids, ["title", "body"],
+                         days=[first + timedelta(days=i) for i in range(FRESH_DAYS)])
     return new_tag_votes(question_directions(inputs.title_vectors, inputs.body_vectors),
                          question_directions(vectors["title"], vectors["body"]), tag_lists,
                          known)
@@ -145,8 +159,9 @@ def score_predictions(stores: Stores, days: Sequence[date], params: ScorePredict
 
     serving, model = serving_model(stores, "score")
     targets = orphan_targets(stores)
-    per_day, rows_written = {}, 0
-    for day in sorted(days):
+    busy = _days_to_predict(stores, "score_predictions", days)
+    per_day, rows_written = dict.fromkeys(days, 0), 0
+    for day in busy:
         inputs = load_day(stores, day, model.labels, model.needs, targets)
         inputs.score_age_days = np.full(len(inputs), params.horizon_days)
         scores = model.predict_scores(inputs)

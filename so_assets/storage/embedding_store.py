@@ -95,12 +95,15 @@ class EmbeddingStore:
                      ) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
         """(question ids, {dataset: rows}) batches over all partitions, one file open at a time.
 
+        ``days`` limits the files opened to those days' (days without a file are passed over).
         With ``question_ids`` only those rows are read (HDF5 fancy indexing, sorted per file),
         so memory holds at most one batch whatever the corpus size.
         """
         wanted = None if question_ids is None else np.unique(np.fromiter(question_ids, np.int64))
         names = list(datasets)
         for day in (sorted(days) if days is not None else self.days(kind)):
+            if days is not None and not self.path(kind, day).exists():
+                continue  # a day never embedded: its ids are reported missing by the caller
             with h5py.File(self.path(kind, day), "r") as h5:
                 ids = h5["question_id"][:]
                 if wanted is None:

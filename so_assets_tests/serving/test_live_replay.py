@@ -129,9 +129,10 @@ def test_arriving_days_are_predicted_once_and_drift_fails_on_shifted_days_only(t
     assert all(s["no_input_drift"] and s["live_quality_holds"] for s in robotics), statuses
     assert all(not s["no_input_drift"] and not s["few_unseen_tags"] for s in crypto), statuses
     assert not crypto[-1]["live_quality_holds"], statuses
-    # crypto's tags were new to the model; the growing neighbour index suggests them a day on
+    # crypto's tags were new to the model: on the first crypto day the index holds robotics
+    # questions only; a day on, it holds crypto's and suggests their tags
     crypto_days = [k for (site, k) in statuses if site == "crypto"]
-    assert recovered[crypto_days[0]] == 0.0 and recovered[crypto_days[-1]] > 0.3, recovered
+    assert recovered[crypto_days[0]] < 0.05 and recovered[crypto_days[-1]] > 0.3, recovered
 
     request = retrain_on_drift(dg.build_sensor_context(instance=instance, definitions=defs))
     assert isinstance(request, dg.RunRequest), request

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Self
 import numpy as np
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from so_assets.storage.embedding_store import EmbeddingStore
 
 
@@ -123,13 +125,15 @@ def multi_hot(rows: Sequence[Sequence[int]], width: int) -> np.ndarray:
     return out
 
 
-def load_dense(store: EmbeddingStore, kind: str, ids: np.ndarray, datasets: Sequence[str]
-               ) -> dict[str, np.ndarray]:
-    """Rows of ``datasets`` for ``ids`` (in that order), read partition by partition."""
+def load_dense(store: EmbeddingStore, kind: str, ids: np.ndarray, datasets: Sequence[str],
+               days: Sequence[date] | None = None) -> dict[str, np.ndarray]:
+    """Rows of ``datasets`` for ``ids`` (in that order), read partition by partition: only the
+    partitions of ``days`` when the caller knows them (a day's questions open one file, not
+    every day's)."""
     position = {int(q): i for i, q in enumerate(ids)}
     out: dict[str, np.ndarray] = {}
     found = np.zeros(len(ids), dtype=bool)
-    for batch_ids, arrays in store.iter_batches(kind, datasets, question_ids=ids):
+    for batch_ids, arrays in store.iter_batches(kind, datasets, question_ids=ids, days=days):
         rows = np.array([position[int(q)] for q in batch_ids], dtype=np.int64)
         for name, values in arrays.items():
             if name not in out:

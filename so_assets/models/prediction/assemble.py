@@ -85,7 +85,8 @@ def load_day(stores: Stores, day: date, labels: LabelSpace, needs: Collection[Ne
                     for k, v in zip(kept, via, strict=True)]
     vectors = {"title": np.zeros((0, 0), np.float32), "body": np.zeros((0, 0), np.float32)}
     if len(rows):
-        vectors = load_dense(stores.embeddings, VECTORS, rows.question_ids, ["title", "body"])
+        vectors = load_dense(stores.embeddings, VECTORS, rows.question_ids, ["title", "body"],
+                             days=[day])
     data = SplitData(
         question_ids=rows.question_ids, titles=rows.titles, bodies=rows.bodies,
         title_vectors=vectors["title"], body_vectors=vectors["body"], columns=rows.columns,
@@ -95,5 +96,6 @@ def load_day(stores: Stores, day: date, labels: LabelSpace, needs: Collection[Ne
                         rows.scores, np.nan),
         score_age_days=rows.score_age_days, tag_lists=rows.tags)
     if Need.TOKENS in needs and len(rows):
-        data.tokens = load_dense(stores.embeddings, TOKENS, rows.question_ids, TOKEN_FIELDS)
+        data.tokens = load_dense(stores.embeddings, TOKENS, rows.question_ids, TOKEN_FIELDS,
+                                 days=[day])
     return data
