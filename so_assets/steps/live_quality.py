@@ -14,11 +14,11 @@ import numpy as np
 
 from so_assets.evaluation.report import Table
 from so_assets.steps.results import CheckOutcome, ReportResult, write_report
+from so_assets.storage.datasets import days_with_questions, split_question_ids
 from so_assets.storage.embedding_kinds import VECTORS
 from so_assets.storage.predictions import (
     clear_days,
     day_tag_predictions,
-    days_with_questions,
     live_quality_rows,
     replace_day_rows,
 )
@@ -74,8 +74,6 @@ def _status(value: float, limits: dict[str, float], higher_is_worse: bool = True
 
 def _reference_vectors(stores: Stores) -> np.ndarray:
     """[title, body] vectors of a seeded sample of training questions."""
-    from so_assets.storage.datasets import split_question_ids
-
     ids = split_question_ids(stores.questions, "train")
     if not len(ids):
         return np.zeros((0, 0), np.float32)

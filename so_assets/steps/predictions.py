@@ -107,7 +107,8 @@ def tag_predictions(stores: Stores, days: Sequence[date], log: logging.Logger
 def _days_to_predict(stores: Stores, table: str, days: Sequence[date]) -> list[date]:
     """The days of ``days`` that hold questions, oldest first; the others' rows of ``table``
     are cleared at once (a range of years is mostly empty days)."""
-    from so_assets.storage.predictions import clear_days, days_with_questions
+    from so_assets.storage.datasets import days_with_questions
+    from so_assets.storage.predictions import clear_days
 
     busy = days_with_questions(stores.questions, days)
     clear_days(stores.questions, table, [d for d in days if d not in busy])

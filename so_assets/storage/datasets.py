@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 
@@ -112,6 +113,19 @@ def questions_between(store: QuestionStore, after: np.datetime64 | None, first_d
             [first_day, before_day, *(2 * [None if after is None else
                                            after.astype("datetime64[us]").item()])]).fetchall()
     return np.array([r[0] for r in rows], dtype=np.int64), [list(r[1]) for r in rows]
+
+
+def days_with_questions(store: QuestionStore, days: Sequence[date],
+                        created_after: datetime | None = None) -> set[date]:
+    """The days of ``days`` holding questions (created after ``created_after`` when given)."""
+    if not days:
+        return set()
+    with store.connect(read_only=True) as con:
+        rows = con.execute(
+            "SELECT DISTINCT creation_day FROM questions WHERE creation_day BETWEEN ? AND ? "
+            "AND (? IS NULL OR creation_date > ?)",
+            [min(days), max(days), created_after, created_after]).fetchall()
+    return {r[0] for r in rows} & set(days)
 
 
 def split_question_ids(store: QuestionStore, split: str) -> np.ndarray:

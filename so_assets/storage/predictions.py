@@ -4,7 +4,7 @@ replaced exactly, in one transaction."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 
 import pyarrow as pa
 
@@ -52,19 +52,6 @@ def clear_days(store: QuestionStore, table: str, days: Sequence[date]) -> None:
         con.register("gone", gone)
         con.execute(f"DELETE FROM {table} WHERE creation_day IN (SELECT day FROM gone)")
         con.unregister("gone")
-
-
-def days_with_questions(store: QuestionStore, days: Sequence[date],
-                        created_after: datetime | None = None) -> set[date]:
-    """The days of ``days`` holding questions (created after ``created_after`` when given)."""
-    if not days:
-        return set()
-    with store.connect(read_only=True) as con:
-        rows = con.execute(
-            "SELECT DISTINCT creation_day FROM questions WHERE creation_day BETWEEN ? AND ? "
-            "AND (? IS NULL OR creation_date > ?)",
-            [min(days), max(days), created_after, created_after]).fetchall()
-    return {r[0] for r in rows} & set(days)
 
 
 def day_tag_predictions(store: QuestionStore, day: date) -> list[tuple]:

@@ -6,12 +6,19 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 PG_URL = os.environ.get("SO_ASSETS_TEST_PG", "postgresql://dagster:dagster@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("SO_ASSETS_TEST_REDIS", "redis://:so-assets-test@127.0.0.1:6379/7")
 REQUIRED = os.environ.get("SO_ASSETS_REQUIRE_SERVICES") == "1"  # set by .ci/run
+CHROMIUM = Path("/usr/bin/chromium")
+# Without the background-networking flags Chromium keeps dialling Google's hosts, which this
+# machine's closed network refuses.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
 
 
 def unavailable(what: str, error: Exception) -> None:
@@ -19,6 +26,13 @@ def unavailable(what: str, error: Exception) -> None:
     if REQUIRED:
         pytest.fail(message)
     pytest.skip(message)
+
+
+def require_chromium() -> None:
+    """Skip (or, under .ci/run, fail) when Debian's chromium is missing."""
+    if not CHROMIUM.exists():
+        message = "Debian's chromium is not installed: run `bash scripts/services.sh`"
+        pytest.fail(message) if REQUIRED else pytest.skip(message)
 
 
 def redis_url() -> str:

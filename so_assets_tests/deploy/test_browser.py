@@ -21,15 +21,9 @@ import pytest
 
 from so_assets.storage.embedding_kinds import TOKENS, VECTORS
 from so_assets_tests.conftest import REPO, instance_home
-from so_assets_tests.deploy.services import REQUIRED
+from so_assets_tests.deploy.services import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 pytestmark = pytest.mark.slow
-CHROMIUM = Path("/usr/bin/chromium")
-# Without the background-networking flags Chromium keeps dialling Google's hosts, which this
-# machine's closed network refuses.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 DAYS = ("2024-03-01", "2024-03-02")
 ARTIFACTS = Path(os.environ.get("SO_ASSETS_TEST_ARTIFACTS", REPO / "test-artifacts")) / "browser"
 
@@ -52,9 +46,7 @@ def wait_for(condition: Callable[[], object], seconds: float, what: str) -> obje
 @pytest.fixture
 def dagster_dev(tmp_path) -> Iterator[tuple[str, Path]]:
     """`dagster dev` (webserver and daemon) on a temporary home and data folder."""
-    if not CHROMIUM.exists():
-        message = "Debian's chromium is not installed: run `bash scripts/services.sh`"
-        pytest.fail(message) if REQUIRED else pytest.skip(message)
+    require_chromium()
     home = instance_home(tmp_path / "home")
     port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "SO_ASSETS_DATA_DIR": str(tmp_path / "data"),

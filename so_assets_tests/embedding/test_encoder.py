@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer, Qwen3Config, Qwen3Model
 
 from so_assets.embedding.config import QWEN3_QUERY_INSTRUCTION, EncoderConfig, default_model_path
-from so_assets.embedding.device import pick_device
+from so_assets.embedding.device import cpu_has_fast_bf16, pick_device
 from so_assets.embedding.encoder import TextEncoder, pick_dtype
 
 TEXTS = ["How do I merge two dataframes in pandas?", "segfault", "",
@@ -27,7 +29,14 @@ def reference_mean_pooling(text: str, max_length: int = 256) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
-def test_vectors_are_unit_float32_in_input_order(minilm):
+@pytest.fixture(scope="module")
+def minilm_float32() -> TextEncoder:
+    """The default encoder in float32, as the reference recipe computes."""
+    return TextEncoder(EncoderConfig(batch_tokens=2048, dtype="float32"))
+
+
+def test_vectors_are_unit_float32_in_input_order(minilm_float32):
+    minilm = minilm_float32
     out = minilm.encode(TEXTS)
     assert out.vectors.dtype == np.float32 and out.vectors.shape == (len(TEXTS), 384)
     assert np.allclose(np.linalg.norm(out.vectors, axis=1), 1, atol=1e-5)
@@ -47,6 +56,19 @@ def test_segments_come_from_the_same_pass(minilm):
     assert np.allclose(out.segments[~out.segment_mask], 0)
 
 
+def test_bf16_vectors_match_float32(minilm_float32):
+    """bf16 (the default on CPUs with bf16 matrix units, and on CUDA) moves no vector far."""
+    bf16 = TextEncoder(EncoderConfig(batch_tokens=2048, dtype="bfloat16"))
+    assert bf16.dtype == torch.bfloat16
+    out = bf16.encode(TEXTS, segments=4)
+    reference = minilm_float32.encode(TEXTS, segments=4)
+    assert out.vectors.dtype == np.float32
+    assert (out.vectors * reference.vectors).sum(1).min() > 0.999
+    assert (out.segment_mask == reference.segment_mask).all()
+    present = reference.segment_mask
+    assert (out.segments[present] * reference.segments[present]).sum(1).min() > 0.99
+
+
 def test_the_slug_changes_with_anything_that_changes_vectors():
     base = EncoderConfig()
     assert base.slug().startswith("all-minilm-l6-v2-mean-")
@@ -60,7 +82,8 @@ def test_device_and_dtype_choice():
     assert pick_device("cpu").type == "cpu"
     assert pick_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
     assert pick_dtype("auto", torch.device("cuda")) == torch.bfloat16
-    assert pick_dtype("auto", torch.device("cpu")) == torch.float32
+    assert pick_dtype("auto", torch.device("cpu")) == (
+        torch.bfloat16 if cpu_has_fast_bf16() else torch.float32)
     assert pick_dtype("float16", torch.device("cpu")) == torch.float16
 
 
@@ -80,7 +103,7 @@ def tiny_qwen3(tmp_path_factory) -> str:
 
 
 def test_qwen3_path_last_token_left_padding_and_instruction(tiny_qwen3):
-    config = EncoderConfig.qwen3(tiny_qwen3, max_length=64)
+    config = replace(EncoderConfig.qwen3(tiny_qwen3, max_length=64), dtype="float32")
     encoder = TextEncoder(config)
     assert encoder.tokenizer.padding_side == "left" and encoder.dimension == 64
     assert encoder.dtype == torch.float32 and encoder.device.type == "cpu"
@@ -95,4 +118,7 @@ def test_qwen3_path_last_token_left_padding_and_instruction(tiny_qwen3):
     with torch.no_grad():
         state = encoder.model(**tokens).last_hidden_state[0, -1].numpy()
     assert np.allclose(batch.vectors[0], state / np.linalg.norm(state), atol=1e-4)
+    # the production dtype (bf16, as on CUDA) runs the same path to nearly the same vectors
+    bf16 = TextEncoder(replace(config, dtype="bfloat16")).encode(TEXTS, is_query=True).vectors
+    assert (bf16 * batch.vectors).sum(1).min() > 0.99
     assert EncoderConfig.qwen3(tiny_qwen3).slug() != EncoderConfig().slug()

@@ -1,6 +1,7 @@
 """`so-assets serve` as a user runs it: a subprocess on 127.0.0.1, every endpoint called over
-real HTTP, a new production version published while requests keep coming (none fails), and
-each kind of bad input answered with a 4xx naming the field while the service stays up."""
+real HTTP, its page typed into in a real browser, a new production version published while
+requests keep coming (none fails), and each kind of bad input answered with a 4xx naming the
+field while the service stays up."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from so_assets.cli import main
 from so_assets.models.publication.artifacts import current_dir
 from so_assets.models.publication.production import Candidate, decision, record_production
 from so_assets.stackexchange.sample_generator import generate_sample
+from so_assets_tests.deploy.services import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 pytestmark = pytest.mark.slow
 
@@ -89,6 +91,43 @@ def test_every_endpoint_answers(service):
     docs = requests.get(f"{service}/openapi.json", timeout=10).json()
     assert {"/v1/suggest", "/v1/suggest-batch", "/v1/models", "/healthz"} <= set(docs["paths"])
     assert "<textarea" in requests.get(f"{service}/", timeout=10).text
+
+
+def test_the_page_suggests_tags_as_a_person_types(service):
+    from playwright.sync_api import expect, sync_playwright
+
+    require_chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.set_default_timeout(30_000)
+        asked: list[str] = []
+        page.on("request", lambda r: asked.append(r.url) if "/v1/suggest" in r.url else None)
+        page.goto(service)
+        rows = page.locator("#tags tbody tr")
+        expect(rows).to_have_count(0)
+        page.locator("#title").press_sequentially(QUESTION["title"], delay=20)
+        expect(rows).to_have_count(8)  # the page asks for k=8
+        # debounced: a request when typing pauses, not one per keystroke
+        assert 1 <= len(asked) < len(QUESTION["title"]) / 4, asked
+        first = rows.locator("td:first-child")
+        expect(first).to_have_text(_suggested(service, QUESTION["title"], ""))
+        expect(rows.first.locator("td").nth(2)).not_to_be_empty()  # each tag's cluster
+        expect(page.locator("#status")).to_contain_text(
+            requests.get(f"{service}/healthz", timeout=10).json()["model"])
+        body = "My docker container cannot reach a port published on the host network."
+        page.locator("#body").fill(body)
+        expect(first).to_have_text(_suggested(service, QUESTION["title"], body))
+        page.locator("#title").fill("")
+        expect(rows).to_have_count(0)
+        browser.close()
+
+
+def _suggested(service: str, title: str, body: str) -> list[str]:
+    """The tags the service gives the page's question (k=8, as the page asks)."""
+    answer = requests.post(f"{service}/v1/suggest", json={"title": title, "body": body, "k": 8},
+                           timeout=30).json()
+    return [t["tag"] for t in answer["tags"]]
 
 
 @pytest.mark.parametrize(("send", "status", "field"), [

@@ -11,7 +11,8 @@ import duckdb
 from so_assets.defs.metadata import result_metadata
 from so_assets.stackexchange.sample import SampleTransport
 from so_assets.steps.predictions import PredictionsResult
-from so_assets.storage.predictions import clear_days, days_with_questions, replace_day_rows
+from so_assets.storage.datasets import days_with_questions
+from so_assets.storage.predictions import clear_days, replace_day_rows
 from so_assets.storage.question_store import QuestionStore
 from so_assets.storage.questions_refresh import refresh_questions
 from so_assets_tests.conftest import sample_batches

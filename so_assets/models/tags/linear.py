@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,11 +64,17 @@ class LabelwiseLogistic:
                 sparse.csr_matrix((0, x.shape[1]), dtype=np.float32))
         return cls(coef, intercept, present, always)
 
+    @functools.cached_property
+    def _by_feature(self):
+        """coef as [features, labels] CSR, built once: a question's few terms pick their rows
+        (``x @ coef.T`` converted all of coef per call: 17 ms of one question on robotics)."""
+        return self.coef.T.tocsr()
+
     def scores(self, x) -> np.ndarray:
         """[n, labels] probabilities."""
         out = np.zeros((x.shape[0], len(self.present)), dtype=np.float32)
         if self.coef.shape[0]:
-            product = x @ self.coef.T  # sparse; dense for models saved before the pruning
+            product = x @ self._by_feature
             logits = (product.toarray() if hasattr(product, "toarray") else product) + \
                 self.intercept
             out[:, self.present] = 1 / (1 + np.exp(-logits))
