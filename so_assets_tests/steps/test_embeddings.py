@@ -50,7 +50,8 @@ def test_partition_files_have_the_design_shapes(minilm, texts, tmp_path):
         assert list(h5["question_id"][:]) == list(texts[day].question_ids)
         expected = minilm.encode([texts[day].titles[5]], is_query=True,
                                  max_length=minilm.config.title_max_length).vectors
-        assert np.allclose(h5["title"][5], expected[0], atol=1e-5)
+        # in bf16 (the default on AMX CPUs) batching moves a vector by rounding only
+        assert float(h5["title"][5] @ expected[0]) > 0.999
     with h5py.File(store.path(TOKENS, day)) as h5:
         assert h5["title"].shape == (12, 4, 384) and h5["body"].shape == (12, 32, 384)
         assert h5["title_mask"].shape == (12, 4) and h5["body_mask"].dtype == bool
@@ -71,7 +72,16 @@ def test_days_encoded_together_equal_days_encoded_alone(minilm, texts, tmp_path)
                              (TOKENS, ("title", "title_mask", "body", "body_mask"))):
             with h5py.File(alone.path(kind, day)) as a, h5py.File(together.path(kind, day)) as b:
                 for name in fields:
-                    assert np.allclose(a[name][:], b[name][:], atol=1e-5), (day, kind, name)
+                    x, y = a[name][:], b[name][:]
+                    if x.dtype != np.float32:  # ids and masks: exactly
+                        assert np.array_equal(x, y), (day, kind, name)
+                        continue
+                    # the same vectors up to rounding (bf16, the default on AMX CPUs, rounds
+                    # differently in differently padded batches); zero (masked) rows stay zero
+                    cosine = (x * y).sum(-1)
+                    present = np.abs(x).sum(-1) > 0
+                    assert cosine[present].min() > 0.999, (day, kind, name)
+                    assert np.array_equal(present, np.abs(y).sum(-1) > 0), (day, kind, name)
     with h5py.File(together.path(VECTORS, empty_day)) as h5:
         assert h5["title"].shape[0] == 0
 
@@ -137,6 +147,7 @@ def test_tag_vectors_extend_without_re_embedding(minilm, tmp_path):
     assert np.array_equal(grown.vectors[: first.tags], vectors.vectors)
     assert embed_tags(stores, minilm.config, log).newly_embedded == 0
     python = minilm.encode(["python"], max_length=32).vectors[0]
-    assert np.allclose(grown.vectors[grown.lookup()["python"]], python, atol=1e-5)
+    # bf16 rounding differs between a batch and a text alone
+    assert float(grown.vectors[grown.lookup()["python"]] @ python) > 0.999
     with pytest.raises(ValueError, match="materialize tag_embeddings"):
         grown.select(["python", "no-such-tag"])
