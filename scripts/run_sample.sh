@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DAGSTER_HOME="$PWD" HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+unset SO_ASSETS_CELERY_BROKER  # the run config runs every step in this process
 range=$(.venv/bin/python -c "
 import json; m = json.load(open('data/sample/manifest.json'))
 print(json.dumps({'dagster/asset_partition_range_start': m['first_day'],

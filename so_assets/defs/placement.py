@@ -27,11 +27,13 @@ def executor() -> dg.Definitions:
 
 def heavy_step_executor() -> dg.ExecutorDefinition:
     """The executor of runs with heavy steps (embedding, training): a process per step on this
-    machine, or, when ``SO_ASSETS_CELERY_BROKER`` names a broker, Celery workers on any number
-    of machines (``dagster-celery`` is then required)."""
+    machine (or every step in the run's own process when the run config says
+    ``execution: {config: {in_process: {}}}``, as the bundled sample's does), or, when
+    ``SO_ASSETS_CELERY_BROKER`` names a broker, Celery workers on any number of machines
+    (``dagster-celery`` is then required)."""
     broker = os.environ.get("SO_ASSETS_CELERY_BROKER")
     if not broker:
-        return dg.multiprocess_executor
+        return dg.multi_or_in_process_executor
     from dagster_celery import celery_executor
 
     return celery_executor.configured(
