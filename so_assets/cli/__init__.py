@@ -33,6 +33,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sample.add_argument("--days", type=bounded_int(1, 3650), default=21)
     sample.add_argument("--start-day", type=date.fromisoformat, default=date(2024, 3, 1))
     sample.add_argument("--seed", type=int, default=20240301)
+    sample.add_argument("--tags", type=bounded_int(1, 200_000), default=None,
+                        help="a universe of this many tags: the hand-picked ~100 and narrower "
+                             "ones under them, Zipf popularity, co-occurring with their broader "
+                             "tag, each with words of its own (default: the hand-picked tags)")
 
     predict = commands.add_parser("predict", help="top clusters and tags for one question")
     predict.add_argument("--title", required=True)

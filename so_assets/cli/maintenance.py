@@ -27,5 +27,5 @@ def generate_sample(args: argparse.Namespace) -> None:
     from so_assets.stackexchange.sample_generator import generate_sample as write
 
     manifest = write(args.out, n_questions=args.questions, n_days=args.days,
-                     start_day=args.start_day, seed=args.seed)
+                     start_day=args.start_day, seed=args.seed, n_tags=args.tags)
     print(json.dumps(manifest, indent=2))

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from so_assets.stackexchange.tag_universe import TagUniverse, tag_universe
+
 SITE = "stackoverflow"
 FIRST_QUESTION_ID = 78_100_000
 
@@ -157,12 +159,13 @@ def generate_sample(
     start_day: date = date(2024, 3, 1),
     seed: int = 20240301,
     duplicate_share: float = 0.005,
+    n_tags: int | None = None,
 ) -> dict[str, object]:
-    """Write the sample to ``out_dir`` and return its manifest."""
+    """Write the sample to ``out_dir`` and return its manifest. ``n_tags``: a universe of
+    that many tags (see :mod:`.tag_universe`) instead of the topics' hand-picked ~100."""
     rng = np.random.default_rng(seed)
-    all_tags, tag_topic = _tag_universe()
-    popularity = 1.0 / np.arange(1, len(all_tags) + 1) ** 1.15
-    popularity = dict(zip(all_tags, popularity / popularity.sum(), strict=True))
+    rare = next(i for i, t in enumerate(TOPICS) if t.name == "rare")
+    universe = tag_universe([t.tags for t in TOPICS], rare, n_tags, seed)
     day_weights = np.array(
         [0.7 if (start_day + timedelta(d)).weekday() >= 5 else 1.0 for d in range(n_days)]
     )
@@ -176,8 +179,8 @@ def generate_sample(
     for index in range(n_questions):
         created = origin + timedelta(seconds=int(offsets[index]))
         day = created.date()
-        question, answer = _question(rng, FIRST_QUESTION_ID + index, created, all_tags,
-                                     tag_topic, popularity, answer_id)
+        question, answer = _question(rng, FIRST_QUESTION_ID + index, created, universe,
+                                     answer_id)
         answer_id += int(rng.integers(1, 4))
         per_day[day].append(question)
         if answer is not None:
@@ -188,23 +191,7 @@ def generate_sample(
         items = per_day[day]
         twin = next(q for q in items if q["question_id"] == FIRST_QUESTION_ID + int(pick))
         items.insert(items.index(twin) + 1, dict(twin))
-    return _write(out_dir, per_day, answers_per_day, seed, n_questions)
-
-
-def _tag_universe() -> tuple[list[str], dict[str, Topic]]:
-    # Interleave topics so the popularity ranking mixes them; "rare" tags stay in the tail.
-    ordered: list[str] = []
-    tag_topic: dict[str, Topic] = {}
-    common = [t for t in TOPICS if t.name != "rare"]
-    for rank in range(max(len(t.tags) for t in common)):
-        for topic in common:
-            if rank < len(topic.tags):
-                ordered.append(topic.tags[rank])
-                tag_topic[topic.tags[rank]] = topic
-    for tag in TOPICS[-1].tags:
-        ordered.append(tag)
-        tag_topic[tag] = TOPICS[-1]
-    return ordered, tag_topic
+    return _write(out_dir, per_day, answers_per_day, seed, n_questions, n_tags)
 
 
 # How much a topic's questions are upvoted, on the scale of the latent quality.
@@ -213,26 +200,15 @@ TOPIC_APPEAL = {"python": 0.4, "javascript": 0.1, "java": 0.0, "database": 0.3,
                 "rare": -0.6}
 
 
-def _question(rng: np.random.Generator, qid: int, created: datetime, all_tags: list[str],
-              tag_topic: dict[str, Topic], popularity: dict[str, float], answer_id: int
-              ) -> tuple[dict, dict | None]:
-    primary = all_tags[int(rng.choice(len(all_tags), p=list(popularity.values())))]
-    topic = tag_topic[primary]
-    n_tags = int(rng.choice([1, 2, 3, 4, 5], p=[0.14, 0.26, 0.30, 0.20, 0.10]))
-    tags = [primary]
-    same = [t for t in topic.tags if t != primary]
-    while len(tags) < n_tags:
-        pool = same if same and rng.random() < 0.8 else all_tags
-        weights = np.array([popularity[t] for t in pool]) ** 0.7
-        tag = pool[int(rng.choice(len(pool), p=weights / weights.sum()))]
-        if tag not in tags:
-            tags.append(tag)
-        elif len(set(pool) - set(tags)) == 0:
-            break
+def _question(rng: np.random.Generator, qid: int, created: datetime, universe: TagUniverse,
+              answer_id: int) -> tuple[dict, dict | None]:
+    chosen = universe.question_tags(rng)
+    topic = TOPICS[int(universe.topic[chosen[0]])]
+    tags = [universe.names[i] for i in chosen]
     words = _words(rng, topic, tags)
     title = str(rng.choice(_TITLE_TEMPLATES)).format(**words)
     with_code = bool(rng.random() < 0.65)
-    body = _body(rng, topic, words, with_code)
+    body = _body(rng, topic, words, with_code) + _own_words(universe, chosen)
     reputation = int(rng.lognormal(5.0, 2.0)) + 1
     quality = (TOPIC_APPEAL[topic.name] + 0.35 * (np.log10(reputation) - 2)
                + (0.5 if with_code else -0.4) + 0.15 * (len(tags) - 3)
@@ -271,6 +247,13 @@ def _question(rng: np.random.Generator, qid: int, created: datetime, all_tags: l
         "body": _body(rng, topic, answer_words, bool(rng.random() < 0.75)),
     }
     return item, answer
+
+
+def _own_words(universe: TagUniverse, chosen: list[int]) -> str:
+    """A paragraph with the added tags' own words (empty for hand-picked tags)."""
+    sentences = [f"It is about {' and '.join(universe.words[i])} in {universe.names[i]}."
+                 for i in chosen if universe.words[i]]
+    return f"\n<p>{' '.join(sentences)}</p>\n" if sentences else ""
 
 
 def _words(rng: np.random.Generator, topic: Topic, tags: list[str]) -> dict[str, str]:
@@ -319,7 +302,7 @@ def _answer_delay_seconds(rng: np.random.Generator) -> float:
 
 
 def _write(out_dir: Path, per_day: dict[date, list[dict]], answers: dict[date, list[dict]],
-           seed: int, n_questions: int) -> dict[str, object]:
+           seed: int, n_questions: int, n_tags: int | None) -> dict[str, object]:
     (out_dir / "questions").mkdir(parents=True, exist_ok=True)
     (out_dir / "answers").mkdir(parents=True, exist_ok=True)
     for day, items in per_day.items():
@@ -337,6 +320,10 @@ def _write(out_dir: Path, per_day: dict[date, list[dict]], answers: dict[date, l
         "last_day": days[-1].isoformat(),
         "days": len(days),
     }
+    if n_tags:
+        manifest["tag_universe"] = n_tags
+        manifest["distinct_tags"] = len({t for items in per_day.values() for q in items
+                                         for t in q["tags"]})
     _dump(out_dir / "manifest.json", manifest)
     return manifest
 
