@@ -72,6 +72,17 @@ def test_threshold_search_finds_the_separating_value():
     assert apply_thresholds(np.array([[0.1, 0.2]]), 0.9).tolist() == [[False, True]]
 
 
+def test_decisions_name_one_to_five_labels_like_a_stackoverflow_question():
+    scores = np.array([[0.9, 0.8, 0.7, 0.95, 0.6, 0.85, 0.1, 0.75],  # 7 above 0.5
+                       [0.1, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],     # none above 0.5
+                       [0.6, 0.7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
+    chosen = apply_thresholds(scores, 0.5)
+    assert chosen.sum(1).tolist() == [5, 1, 2]
+    assert np.flatnonzero(chosen[0]).tolist() == [0, 1, 3, 5, 7]  # the five best of the seven
+    assert chosen[1].tolist() == [False, True, *[False] * 6]
+    assert apply_thresholds(scores, 0.5, at_most=None)[0].sum() == 7
+
+
 def test_ranking_metrics_on_a_hand_example():
     truth = np.array([[1, 0, 1, 0, 0, 0], [0, 1, 0, 0, 0, 0]])
     scores = np.array([[0.9, 0.8, 0.7, 0.1, 0.0, 0.0], [0.9, 0.1, 0.0, 0.0, 0.0, 0.0]])

@@ -7,14 +7,27 @@ import numpy as np
 from so_assets.evaluation.tag_metrics import micro_f1
 
 GRID = np.round(np.arange(0.02, 0.96, 0.02), 2)
+MAX_LABELS = 5
+"""A StackOverflow question carries 1 to 5 tags (so at most 5 clusters): no decision names more."""
 
 
 def apply_thresholds(scores: np.ndarray, thresholds: np.ndarray | float,
-                     at_least_one: bool = True) -> np.ndarray:
-    """Binary predictions; with ``at_least_one`` the top label is always predicted."""
+                     at_least_one: bool = True, at_most: int | None = MAX_LABELS
+                     ) -> np.ndarray:
+    """Binary predictions: the labels at or above their threshold, the top label always (with
+    ``at_least_one``) and never more than the ``at_most`` best-scored ones. Thresholds are
+    tuned on validation with this rule in place, so it is part of what they are chosen for."""
     predicted = scores >= thresholds
     if at_least_one and len(scores):
         predicted[np.arange(len(scores)), scores.argmax(axis=1)] = True
+    if at_most is not None and scores.shape[1] > at_most:
+        crowded = np.flatnonzero(predicted.sum(1) > at_most)
+        if len(crowded):
+            rows = scores[crowded]
+            best = np.argpartition(-rows, at_most - 1, axis=1)[:, :at_most]
+            kept = np.zeros_like(rows, dtype=bool)
+            np.put_along_axis(kept, best, True, axis=1)
+            predicted[crowded] &= kept
     return predicted
 
 
