@@ -5,8 +5,9 @@ on TF-IDF word 1-2 grams, the same on word 1-2 grams plus char_wb 2-5 grams, and
 over the stored question vectors. Each peer is trained on the training split; its C (or k)
 and its decision rule (one threshold on its scores, optionally at least the top tag) are chosen
 on the validation split; the test split is read once. Three levels: the depth-1 clusters, the
-kept tags, and every tag (a peer learns every tag with a training question; tags on no
-training question count as missed for everyone, as in the project's own every-tag view).
+tag labels (kept tags and the orphans that are labels of their own), and every tag (a peer
+learns every tag with a training question; tags on no training question count as missed for
+everyone, as in the project's own every-tag view).
 
 The project's side is the data folder's production tag model (promoted by rule on validation)
 and every other tag model it trained, with the test figures the evaluation report holds.
@@ -34,7 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 MODELS = "tfidf_linear,knn_votes,mlp,dsf_mhsa,hybrid"
 LEVELS = ("clusters", "tags", "all_tags")
-LEVEL_NAMES = {"clusters": "clusters", "tags": "kept tags", "all_tags": "every tag"}
+LEVEL_NAMES = {"clusters": "clusters", "tags": "tag labels", "all_tags": "every tag"}
 SHOWN = ("micro_f1", "P@1", "R@5")
 SVC_C = (0.3, 1.0, 3.0)
 KNN_K = (10, 25, 50)
@@ -267,7 +268,7 @@ def main() -> None:
     levels = levels_of(data, test)
     print(f"{name}: {len(data.train)} train / {len(data.validation)} validation / "
           f"{len(test)} test questions; {len(levels['clusters'].names)} clusters, "
-          f"{len(levels['tags'].names)} kept tags, {len(levels['all_tags'].names)} tags on "
+          f"{len(levels['tags'].names)} tag labels, {len(levels['all_tags'].names)} tags on "
           f"training questions (+{levels['all_tags'].extra_test.shape[1]} on test only)",
           flush=True)
     production, project = project_figures(data_dir)

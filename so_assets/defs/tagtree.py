@@ -32,8 +32,10 @@ def tag_tree(context: dg.AssetExecutionContext, config: TagTreeConfig, storage: 
           automation_condition=on_cadence())
 def tag_labels(context: dg.AssetExecutionContext, storage: StorageResource,
                encoder: EncoderResource) -> dg.MaterializeResult:
-    """Orphan tags imputed to their nearest kept tag (cosine stored); every question's kept-tag
-    set and cluster label set (orphan-only questions take their tags' imputed targets)."""
+    """Orphan tags imputed to their nearest kept tag (cosine stored); every question's tag
+    labels (its kept tags and the orphans on tag_tree's min_label_count training questions,
+    which are labels of their own) and cluster labels (orphan-only questions take their tags'
+    imputed targets)."""
     result = steps.tag_labels(storage.stores(encoder), context.log)
     return dg.MaterializeResult(metadata={"dagster/row_count": result.questions,
                                           **result_metadata(result)})

@@ -34,12 +34,13 @@ class OrphanCandidates:
     @classmethod
     def build(cls, kept_tags: Sequence[str], imputation: Sequence[tuple[str, str | None]],
               tags: Sequence[str], vectors: np.ndarray) -> OrphanCandidates:
-        """From (orphan, kept tag or None) pairs and every tag's vector (unmapped orphans and
-        orphans of tags outside ``kept_tags`` are left out)."""
+        """From (orphan, kept tag or None) pairs and every tag's vector (unmapped orphans,
+        orphans of tags outside ``kept_tags`` and orphans that are labels themselves are left
+        out)."""
         kept_index = {t: i for i, t in enumerate(kept_tags)}
         vector_index = {t: i for i, t in enumerate(tags)}
         mapped = [(o, kept_index[k]) for o, k in imputation
-                  if k in kept_index and o in vector_index]
+                  if k in kept_index and o in vector_index and o not in kept_index]
         rows = [vector_index[o] for o, _ in mapped]
         width = vectors.shape[1] if vectors.ndim == 2 else 0
         return cls([o for o, _ in mapped], np.array([k for _, k in mapped], dtype=np.int64),

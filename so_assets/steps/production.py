@@ -121,23 +121,22 @@ def _champion(task: str, stores: Stores, serving: Production | None,
 def production_models(stores: Stores, log: logging.Logger) -> ProductionResult:
     """Choose and record the serving tag and score models (see the rule's module); a task
     whose best model fails its baseline keeps what served, or has nothing serving."""
-    from so_assets.models.prediction.assemble import label_space
-    from so_assets.storage.tag_tables import read_tree
+    from so_assets.models.prediction.assemble import current_labels
 
-    current_labels = label_space(read_tree(stores.questions)).to_json()
+    labels_now = current_labels(stores.questions).to_json()
     serving = read_production(stores.models_dir)
     table = Table(["task", "model", "version", "validation", "baseline", "eligible",
                    "current labels"], digits=4)
     decisions, reasons, chosen = [], {}, {}
     for task in ("tag", "score"):
-        candidates = _candidates(task, stores, current_labels)
+        candidates = _candidates(task, stores, labels_now)
         for c in candidates:
             table.add(task, c.name, c.version, c.validation, c.baseline, c.eligible,
                       c.current_labels)
         if not candidates:
             reasons[task] = "no model of this task is published"
             continue
-        champion = _champion(task, stores, serving.get(task), candidates, current_labels, log)
+        champion = _champion(task, stores, serving.get(task), candidates, labels_now, log)
         winner, reason = choose(task, candidates, champion)
         reasons[task] = reason
         log.info("%s: %s", task, reason)

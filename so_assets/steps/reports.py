@@ -79,12 +79,11 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger,
     from so_assets.evaluation.tag_report import tag_report
     from so_assets.models.core.base import TagModel
     from so_assets.models.core.thresholds import apply_thresholds
-    from so_assets.models.prediction.assemble import assemble, label_space
+    from so_assets.models.prediction.assemble import assemble, current_labels
     from so_assets.models.registry import baseline_for
     from so_assets.storage.model_metrics import write_tag_model_metrics
-    from so_assets.storage.tag_tables import read_tree
 
-    models = published(stores, specs, label_space(read_tree(stores.questions)), log)
+    models = published(stores, specs, current_labels(stores.questions), log)
     data, test = assemble(stores, set().union(*(s.model.needs for s, _, _ in models)))
     buckets = {"clusters": frequency_buckets(data.train.clusters),
                "tags": frequency_buckets(data.train.tags)}
@@ -141,16 +140,15 @@ def score_evaluation_report(stores: Stores, log: logging.Logger,
     from so_assets.evaluation.report import Report
     from so_assets.evaluation.score_report import ScoreResult, score_report
     from so_assets.models.core.base import ScoreModel
-    from so_assets.models.prediction.assemble import assemble, label_space
+    from so_assets.models.prediction.assemble import assemble, current_labels
     from so_assets.steps.models import NO_SCORES, questions_have_scores
     from so_assets.storage.model_metrics import write_score_model_metrics
-    from so_assets.storage.tag_tables import read_tree
 
     if not questions_have_scores(stores):
         report = Report("score_evaluation", "Score prediction: nothing to evaluate")
         report.text(f"The score models: {NO_SCORES}.")
         return write_report(report, stores.reports_dir)
-    models = published(stores, specs, label_space(read_tree(stores.questions)), log)
+    models = published(stores, specs, current_labels(stores.questions), log)
     data, test = assemble(stores, set().union(*(s.model.needs for s, _, _ in models)))
     test = ScoreModel.scored(test)
     results = []

@@ -26,7 +26,7 @@ from so_assets.storage.tag_tables import (
     write_tree,
 )
 from so_assets.tagtree.geometry import question_directions
-from so_assets.tagtree.imputation import impute_orphans, is_kept
+from so_assets.tagtree.imputation import impute_orphans, is_kept, labelled_orphans
 from so_assets.tagtree.usage import (
     USAGE_WEIGHTS,
     TagUsage,
@@ -57,6 +57,10 @@ class TagTreeParams(Params):
     min_similarity: float = param(0.5, "Orphans less similar than this to every kept tag are "
                                        "left unmapped (and counted) instead of imputed.",
                                   ge=-1, le=1)
+    min_label_count: int = param(
+        3, "Orphans on at least this many training questions are tag labels of their own, in "
+           "the cluster and leaf of the kept tag they are imputed to (the tree is built from "
+           "the kept tags alone); rarer ones are reached through that kept tag only.", ge=1)
     random_state: int = param(0, "Seed of the k-means seeding.", ge=0)
 
 
@@ -193,6 +197,7 @@ class TagLabelsResult:
     unmapped_orphans: int
     min_similarity: float
     most_used_orphans: Table
+    orphan_labels: int
 
 
 def tree_vectors(stores: Stores) -> TagVectors:
@@ -206,15 +211,20 @@ def tree_vectors(stores: Stores) -> TagVectors:
 
 def tag_labels(stores: Stores, log: logging.Logger) -> TagLabelsResult:
     """Orphan tags imputed to their nearest kept tag by the tree's tag vectors (cosine stored;
-    below the tree's ``min_similarity`` left unmapped); every question's kept-tag set and
-    cluster label set (orphan-only questions take their tags' imputed targets)."""
+    below the tree's ``min_similarity`` left unmapped); every question's tag labels (kept tags
+    and the orphans on ``min_label_count`` training questions) and cluster labels (questions
+    with neither take their tags' imputed targets)."""
     tree = read_tree(stores.questions)
     stored = tree_vectors(stores)
     min_similarity = float(tree.params.get("min_similarity", -1.0))
     imputation = impute_orphans(stored.tags, stored.vectors, stored.counts, tree.min_tag_count,
                                 min_similarity)
-    cluster_of = tree.cluster_of()
     count_of = dict(zip(stored.tags, stored.counts.tolist(), strict=True))
+    tree_clusters = tree.cluster_of()
+    labelled = labelled_orphans([(o, count_of[o], k) for o, k in
+                                 imputation.orphan_target.items()],
+                                tree.params.get("min_label_count"))
+    cluster_of = tree_clusters | {o: tree_clusters[k] for o, k in labelled}
     stats = {"questions": 0, "imputed_only": 0, "unlabelled": 0}
 
     def labels():
@@ -231,11 +241,12 @@ def tag_labels(stores: Stores, log: logging.Logger) -> TagLabelsResult:
                for t in sorted({*imputation.orphan_target, *imputation.unmapped})]
     written = write_labels(stores.questions, orphans, labels())
     log.info("labelled %d questions (%d only through imputed tags); %d of %d orphan tags "
-             "unmapped (cosine below %.2f)", written, stats["imputed_only"],
-             len(imputation.unmapped), len(orphans), min_similarity)
+             "unmapped (cosine below %.2f); %d orphans are labels of their own", written,
+             stats["imputed_only"], len(imputation.unmapped), len(orphans), min_similarity,
+             len(labelled))
     table = Table(["orphan", "training questions", "-> kept tag", "cosine"], digits=2)
     for tag, count, target, cosine in sorted(orphans, key=lambda o: -o[1])[:15]:
         table.add(tag, count, target or "(unmapped)", cosine)
     return TagLabelsResult(written, stats["imputed_only"], stats["unlabelled"],
                            len(imputation.kept), len(orphans), len(imputation.unmapped),
-                           min_similarity, table)
+                           min_similarity, table, len(labelled))

@@ -41,6 +41,16 @@ def is_kept(counts: Sequence[int] | np.ndarray, min_tag_count: int) -> np.ndarra
     return np.asarray(counts) >= min_tag_count
 
 
+def labelled_orphans(orphans: Iterable[tuple[str, int, str | None]],
+                     min_label_count: int | None) -> list[tuple[str, str]]:
+    """(orphan, kept tag) of the mapped orphans on at least ``min_label_count`` training
+    questions, given (orphan, training questions, kept tag or None): tag labels of their own,
+    placed where their kept tag is. None (a tree stored before the setting): none."""
+    if min_label_count is None:
+        return []
+    return sorted((o, k) for o, count, k in orphans if k and count >= min_label_count)
+
+
 def impute_orphans(tags: Sequence[str], vectors: np.ndarray, counts: Sequence[int],
                    min_tag_count: int, min_similarity: float = -1.0, batch: int = 4096
                    ) -> Imputation:

@@ -66,6 +66,23 @@ def test_sample_tree_labels_and_report(tmp_path):
             "list_has_all(?, tags)", [sorted(unmapped)]).fetchone()[0]
         assert con.execute("SELECT count(*) FROM tag_labels").fetchall() == con.execute(
             "SELECT count(*) FROM questions").fetchall()
+    # orphans on 3+ training questions (the default min_label_count) are labels of their own,
+    # in the cluster of the kept tag they were imputed to; rarer ones only through that tag
+    from so_assets.models.prediction.assemble import current_labels
+
+    labels = current_labels(Stores(tmp_path).questions)
+    own = {t for t, k in targets.items() if train_counts.get(t, 0) >= 3}
+    assert own and set(labels.tags) == kept | own
+    cluster_of = dict(zip(labels.tags, labels.tag_cluster, strict=True))
+    assert all(cluster_of[t] == cluster_of[targets[t]] for t in own)
+    assert all(labels.tag_paths[labels.tags.index(t)] == labels.tag_paths[
+        labels.tags.index(targets[t])] for t in own)
+    with duckdb.connect(str(tmp_path / "so_assets.duckdb"), read_only=True) as con:
+        rows = con.execute("SELECT q.tags, l.kept_tags FROM questions q JOIN tag_labels l "
+                           "USING (question_id)").fetchall()
+    for tags, labelled in rows:
+        assert set(labelled) >= set(tags) & (kept | own)
+        assert set(labelled) <= kept | own  # rarer orphans never label a question themselves
     # the tree reads training questions a day (one partition) at a time, in capped batches
     batches = list(iter_day_question_tags(Stores(tmp_path).questions, "train", batch=3))
     days = [day for day, _ in batches]

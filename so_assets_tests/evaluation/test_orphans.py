@@ -34,6 +34,9 @@ def test_an_orphan_scores_through_its_kept_tag_and_its_own_direction():
     scores = candidates.scores(kept_scores, questions.directions)
     np.testing.assert_allclose(scores, [[0.9, 0.0], [0.0, 0.8]], atol=1e-6)
     assert candidates.truth(questions.tag_lists).tolist() == [[1, 0], [0, 0]]
+    # an orphan that is a label of its own is predicted directly, never again through its tag
+    labelled = OrphanCandidates.build([*KEPT, "servo"], IMPUTATION, TAGS, VECTORS)
+    assert labelled.orphans == ["shield"]
 
 
 def test_the_threshold_opens_only_when_it_helps_every_tag_on_validation():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 
 import numpy as np
@@ -12,16 +12,31 @@ from so_assets.models.core.data import LabelSpace, SplitData, TrainingData, load
 from so_assets.stackexchange.sources import SOURCES
 from so_assets.storage.datasets import day_rows, split_rows
 from so_assets.storage.embedding_store import TOKEN_FIELDS, TOKENS, VECTORS
+from so_assets.storage.question_store import QuestionStore
 from so_assets.storage.stores import Stores
-from so_assets.storage.tag_tables import StoredTree, read_tree
+from so_assets.storage.tag_tables import StoredTree, read_imputation, read_tree
 from so_assets.tagtree.geometry import normalize_rows
+from so_assets.tagtree.imputation import labelled_orphans
 
 
-def label_space(tree: StoredTree) -> LabelSpace:
-    """Depth-1 clusters (named by representative tag) and the kept tags, grouped by cluster."""
-    tags = list(tree.tag_paths)
-    return LabelSpace(tree.cluster_names, tags, [tree.tag_paths[t][0] for t in tags],
-                      [list(tree.tag_paths[t]) for t in tags])
+def label_space(tree: StoredTree,
+                imputation: Sequence[tuple[str, int, str | None, float | None]] = ()
+                ) -> LabelSpace:
+    """Depth-1 clusters (named by representative tag), the kept tags, then the orphans that
+    are labels of their own (``imputation``'s rows: orphan, training questions, kept tag,
+    cosine), each with the path of the kept tag it was imputed to."""
+    paths = {t: list(path) for t, path in tree.tag_paths.items()}
+    for orphan, kept in labelled_orphans([(o, n, k) for o, n, k, _ in imputation],
+                                         tree.params.get("min_label_count")):
+        paths[orphan] = paths[kept]
+    tags = list(paths)
+    return LabelSpace(tree.cluster_names, tags, [paths[t][0] for t in tags],
+                      [paths[t] for t in tags])
+
+
+def current_labels(store: QuestionStore) -> LabelSpace:
+    """The label space of the stored tag tree and tag labels (what models train on now)."""
+    return label_space(read_tree(store), read_imputation(store))
 
 
 def load_split(stores: Stores, labels: LabelSpace, split: str, tokens: bool = False
@@ -52,7 +67,7 @@ def assemble(stores: Stores, needs: Collection[Need] = ()) -> tuple[TrainingData
     asks for: token sequences of the validation and test splits (training streams them), the
     tree's cluster means, the kept tags' vectors."""
     tree = read_tree(stores.questions)
-    labels = label_space(tree)
+    labels = label_space(tree, read_imputation(stores.questions))
     with_tokens = Need.TOKENS in needs
     splits = {s: load_split(stores, labels, s, tokens=with_tokens and s != "train")
               for s in ("train", "validation", "test")}
@@ -64,7 +79,7 @@ def assemble(stores: Stores, needs: Collection[Need] = ()) -> tuple[TrainingData
     data = TrainingData(labels, splits["train"], splits["validation"], stores.embeddings)
     if Need.TREE in needs:
         data.cluster_means = normalize_rows(tree.cluster_means)
-        data.tag_paths = [tuple(tree.tag_paths[t]) for t in labels.tags]
+        data.tag_paths = [tuple(path) for path in labels.tag_paths]
     if Need.TAG_VECTORS in needs:
         data.tag_vectors = stores.tag_tree_vectors.load().select(labels.tags)
     return data, splits["test"]
