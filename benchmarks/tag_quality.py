@@ -11,7 +11,8 @@ everyone, as in the project's own every-tag view).
 
 The project's side is the data folder's production tag model (promoted by rule on validation)
 and every other tag model it trained, with the test figures the evaluation report holds.
-Without --data-dir holding a built folder it first runs `so-assets evaluate` on DATASET.
+Unless --data-dir holds a successful `so-assets evaluate` (its evaluation_summary.json says
+so), it first runs one on DATASET.
 
     .venv/bin/python benchmarks/tag_quality.py \
         ../shared/data/real/stackexchange-tags-kaggle/crypto.csv.zip
@@ -62,6 +63,13 @@ def build_data_dir(dataset: Path, out: Path, models: str) -> None:
     if run.returncode:
         raise SystemExit(f"so-assets evaluate failed:\n{run.stdout[-3000:]}")
     print(f"  built in {time.perf_counter() - started:.0f} s\n", flush=True)
+
+
+def built(data_dir: Path) -> bool:
+    """Whether ``data_dir`` holds a finished, successful `so-assets evaluate` (a folder left by
+    an interrupted or failed one is built again, not read)."""
+    summary = data_dir / "evaluation_summary.json"
+    return summary.exists() and bool(json.loads(summary.read_text()).get("success"))
 
 
 def every_tag_truth(tag_lists, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -256,7 +264,7 @@ def main() -> None:
     args = parser.parse_args()
     name = args.dataset.name.split(".")[0]
     data_dir = args.data_dir or REPO / "data" / "benchmarks" / "tag_quality" / name
-    if not (data_dir / "so_assets.duckdb").exists():
+    if not built(data_dir):
         build_data_dir(args.dataset, data_dir, args.models)
 
     from so_assets.embedding.config import EncoderConfig
