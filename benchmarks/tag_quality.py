@@ -104,10 +104,10 @@ def levels_of(data, test) -> dict[str, LevelData]:
 
 
 def decide(scores: np.ndarray, threshold: float, at_least_one: bool) -> np.ndarray:
-    chosen = scores >= threshold
-    if at_least_one and scores.shape[1]:
-        chosen[np.arange(len(scores)), scores.argmax(1)] = True
-    return chosen
+    """A plain peer's decisions: the project's rule without its cap of five labels."""
+    from so_assets.models.core.thresholds import apply_thresholds
+
+    return apply_thresholds(scores, threshold, at_least_one, at_most=None)
 
 
 def best_rule(truth: np.ndarray, scores: np.ndarray) -> tuple[float, bool, float]:
