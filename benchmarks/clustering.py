@@ -15,6 +15,7 @@ import argparse
 import csv
 import io
 import json
+import logging
 import resource
 import subprocess
 import sys
@@ -29,6 +30,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 KAGGLE = REPO.parent / "shared" / "data" / "real" / "stackexchange-tags-kaggle"
 SITES = ("biology", "crypto", "robotics")
+LOG = logging.getLogger("benchmarks.clustering")
 
 
 def clustered_unit_vectors(n: int, dim: int, clusters: int, seed: int) -> np.ndarray:
@@ -99,9 +101,10 @@ def compare_estimators(name: str, x: np.ndarray, k: int, n_init: int) -> None:
 
 
 def real_tag_report(tags: list[str], counts: np.ndarray, vectors: np.ndarray,
-                    min_tag_count: int, k: int):
+                    min_tag_count: int, k: int, manifold_trials: int):
     """The tree and every algorithm on the real tags, as a report under data/reports/."""
     from so_assets.evaluation.clustering_comparison import clustering_report, compare_clusterings
+    from so_assets.evaluation.manifold_clustering import SearchBudget
     from so_assets.evaluation.report import Table
     from so_assets.tagtree.imputation import impute_orphans, is_kept
     from so_assets.tagtree.tree import build_tag_tree
@@ -113,7 +116,9 @@ def real_tag_report(tags: list[str], counts: np.ndarray, vectors: np.ndarray,
     seconds = time.perf_counter() - started
     cluster_of = tree.cluster_of()
     results = compare_clusterings(vectors[kept], kept_tags, counts[kept],
-                                  np.array([cluster_of[t] for t in kept_tags]), seconds, k)
+                                  np.array([cluster_of[t] for t in kept_tags]), seconds, k,
+                                  manifold=SearchBudget(manifold_trials, timeout_seconds=900)
+                                  if manifold_trials else None, log=LOG)
     imputation = impute_orphans(tags, vectors, counts, min_tag_count)
     out_dir = REPO / "data" / "reports" / "benchmarks"
     report = clustering_report(results, len(kept_tags), None, out_dir)
@@ -144,10 +149,13 @@ def main() -> None:
     parser.add_argument("--n-init", type=int, default=3)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--min-tag-count", type=int, default=20)
+    parser.add_argument("--manifold-trials", type=int, default=30,
+                        help="Optuna trials of PCA -> UMAP -> HDBSCAN (0: skip it)")
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.data, args.k, args.n_init, args.out)
         return
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     print(f"k = {args.k}, n_init = {args.n_init} for both, random_state 0, each run in a fresh "
           "process; objective = summed cosine similarity to the (normalised) centroids.\n")
     print(f"{'data':<34}{'KMeans s':>9}{'ours s':>9}{'speed':>9}{'KM MB':>9}{'ours MB':>9}"
@@ -166,7 +174,8 @@ def main() -> None:
     vectors = TextEncoder().encode(tags, max_length=32).vectors
     compare_estimators(f"real tags {len(tags)} x {vectors.shape[1]} (MiniLM)", vectors,
                        args.k, args.n_init)
-    report = real_tag_report(tags, counts, vectors, args.min_tag_count, args.k)
+    report = real_tag_report(tags, counts, vectors, args.min_tag_count, args.k,
+                             args.manifold_trials)
     print("\nreal-tag clustering comparison: data/reports/benchmarks/real_tag_clustering.md")
     print(report.summary_text())
 

@@ -14,6 +14,7 @@ from so_assets.steps import tagtree as steps
 from so_assets.storage.embedding_kinds import VECTORS
 
 TagTreeConfig = params_config(steps.TagTreeParams(), "TagTreeConfig")
+TagClusteringConfig = params_config(tag_clustering.TagClusteringParams(), "TagClusteringConfig")
 
 
 @dg.asset(deps=[tag_embeddings, dataset_splits, VECTORS], **WRITES_DUCKDB, group_name="tag_tree",
@@ -43,9 +44,13 @@ def tag_labels(context: dg.AssetExecutionContext, storage: StorageResource,
 
 @dg.asset(deps=[tag_labels, VECTORS], **WRITES_DUCKDB, group_name="tag_tree",
           kinds={"scikitlearn", "matplotlib"}, automation_condition=on_cadence())
-def tag_clustering_report(storage: StorageResource, encoder: EncoderResource
+def tag_clustering_report(context: dg.AssetExecutionContext, config: TagClusteringConfig,
+                          storage: StorageResource, encoder: EncoderResource
                           ) -> dg.MaterializeResult:
-    """Recursive spherical k-means against KMeans, Birch, Agglomerative and HDBSCAN on the same
-    kept-tag vectors, and the dual-encoder matcher's hit rates on labelled questions."""
-    result = tag_clustering.tag_clustering_report(storage.stores(encoder))
+    """Recursive spherical k-means against KMeans, Birch, Agglomerative, HDBSCAN and the seed's
+    PCA -> UMAP -> HDBSCAN (searched by Optuna) on the same kept-tag vectors, and the
+    dual-encoder matcher's hit rates on labelled questions."""
+    result = tag_clustering.tag_clustering_report(
+        storage.stores(encoder), params_of(config, tag_clustering.TagClusteringParams),
+        context.log)
     return dg.MaterializeResult(metadata=result_metadata(result))

@@ -3,8 +3,12 @@ vectors, the dual-encoder matcher's hit rates, and samples to judge by eye."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+
 import numpy as np
 
+from so_assets.params import Params, param
 from so_assets.steps.results import ReportResult, write_report
 from so_assets.steps.tagtree import tree_vectors
 from so_assets.storage.embedding_kinds import VECTORS
@@ -12,14 +16,28 @@ from so_assets.storage.stores import Stores
 from so_assets.storage.tag_tables import read_cluster_labels, read_imputation, read_tree
 
 
-def tag_clustering_report(stores: Stores) -> ReportResult:
-    """The tree's depth-1 clusters against KMeans, Birch, Agglomerative and HDBSCAN on the same
-    kept-tag vectors, and the dual-encoder matcher's hit rates on labelled questions."""
+@dataclass(frozen=True)
+class TagClusteringParams(Params):
+    manifold_trials: int = param(
+        30, "Optuna trials of the seed's PCA -> UMAP -> HDBSCAN search (0: not run; needs the "
+            "optional extra so_assets[manifold]).", ge=0)
+    manifold_timeout_seconds: float = param(600.0, "The search stops after this long, "
+                                                   "whatever trials are left.", gt=0)
+    tiny_cluster_size: int = param(3, "Tags in clusters smaller than this count against the "
+                                      "search's objective, as noise does.", ge=1)
+
+
+def tag_clustering_report(stores: Stores, params: TagClusteringParams, log: logging.Logger
+                          ) -> ReportResult:
+    """The tree's depth-1 clusters against KMeans, Birch, Agglomerative, HDBSCAN and the
+    searched PCA -> UMAP -> HDBSCAN on the same kept-tag vectors, and the dual-encoder
+    matcher's hit rates on labelled questions."""
     from so_assets.evaluation.clustering_comparison import (
         MatcherHits,
         clustering_report,
         compare_clusterings,
     )
+    from so_assets.evaluation.manifold_clustering import SearchBudget
     from so_assets.evaluation.tree_samples import sampled_clusters, sampled_imputations
 
     tree = read_tree(stores.questions)
@@ -29,7 +47,11 @@ def tag_clustering_report(stores: Stores) -> ReportResult:
     cluster_of = tree.cluster_of()
     results = compare_clusterings(vectors, kept_tags, counts,
                                   np.array([cluster_of[t] for t in kept_tags]),
-                                  tree.build_seconds, len(tree.cluster_names))
+                                  tree.build_seconds, len(tree.cluster_names),
+                                  manifold=SearchBudget(params.manifold_trials,
+                                                        params.manifold_timeout_seconds,
+                                                        params.tiny_cluster_size)
+                                  if params.manifold_trials else None, log=log)
     hits = MatcherHits(*_matcher_hits(stores, tree.cluster_names, tree.cluster_means))
     report = clustering_report(results, len(kept_tags), hits,
                                stores.reports_dir / "tag_clustering")

@@ -33,7 +33,8 @@ def test_sample_tree_labels_and_report(tmp_path):
         tags={"dagster/asset_partition_range_start": "2024-03-01",
               "dagster/asset_partition_range_end": "2024-03-07"},
         run_config={"ops": {"tag_tree": {"config": {"min_tag_count": 5, "n_clusters": 10,
-                                                    "max_leaf_size": 5}}}})
+                                                    "max_leaf_size": 5}},
+                            "tag_clustering_report": {"config": {"manifold_trials": 4}}}})
     assert result.success
     with duckdb.connect(str(tmp_path / "so_assets.duckdb"), read_only=True) as con:
         kept = {r[0] for r in con.execute("SELECT tag FROM tag_tree_tags").fetchall()}
@@ -94,5 +95,7 @@ def test_sample_tree_labels_and_report(tmp_path):
     assert set(exported["tag_paths"]) == kept
     report = (tmp_path / "reports" / "tag_clustering" / "tag_clustering_report.md").read_text()
     for name in ("recursive spherical k-means", "KMeans", "Birch", "Agglomerative", "HDBSCAN",
-                 "Dual-encoder matcher", "members (most used first)", "-&gt; kept tag"):
+                 "Dual-encoder matcher", "members (most used first)", "-&gt; kept tag",
+                 "PCA-UMAP-HDBSCAN (Optuna search): the seed's other road", "4 Optuna (TPE) "
+                 "trials", "manifold_map.png", r"umap\_neighbors"):
         assert name in report

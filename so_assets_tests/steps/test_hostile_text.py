@@ -39,7 +39,8 @@ def test_hostile_tags_are_escaped_in_every_report(tmp_path, minilm):
                                   log)
     labels = tagtree.tag_labels(stores, log)
     reports = [exploration.eda_report(stores).path,
-               tag_clustering.tag_clustering_report(stores).path]
+               tag_clustering.tag_clustering_report(
+                   stores, tag_clustering.TagClusteringParams(manifold_trials=2), log).path]
     tables = [tree.clusters_table.markdown(), labels.most_used_orphans.markdown()]
     for text in [p.read_text() for p in reports] + tables:
         assert "<script>" not in text and "<b>" not in text
