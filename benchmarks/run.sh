@@ -11,5 +11,7 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 .venv/bin/python benchmarks/definitions.py
 .venv/bin/python benchmarks/serving.py
 robotics=../shared/data/real/stackexchange-tags-kaggle/robotics.csv.zip
-if [ -e "$robotics" ]; then .venv/bin/python benchmarks/tag_quality.py "$robotics"
-else echo "benchmarks/tag_quality.py skipped: ../shared (robotics.SE) is not beside the repository"; fi
+if [ -e "$robotics" ]; then
+  .venv/bin/python benchmarks/tag_quality.py "$robotics"
+  .venv/bin/python benchmarks/label_tree.py "$robotics"
+else echo "benchmarks/tag_quality.py and label_tree.py skipped: ../shared (robotics.SE) is not beside the repository"; fi

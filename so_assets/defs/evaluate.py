@@ -62,7 +62,7 @@ def evaluate_dataset(kind: str, site: str, options: Mapping[str, str], out_dir: 
         excluded={s.asset_name for s in MODELS} - chosen)
     run = EvaluationRun(dataset or source.location(), source.kind, settings,
                         checks=outcomes.checks, failed=outcomes.failed,
-                        notes=list(settings.adjusted))
+                        notes=list(settings.adjusted), steps=outcomes.steps)
     for name, metadata in outcomes.materialized.items():
         if isinstance(metadata.get("summary"), str):
             run.summaries[name] = metadata["summary"]

@@ -38,12 +38,30 @@ class StepOutcomes:
     checks: dict[str, bool] = field(default_factory=dict)
     """``asset:check`` -> passed."""
     check_details: dict[str, dict[str, Any]] = field(default_factory=dict)
+    steps: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Step key -> (start, end) as Unix times, for every step that ran to an end."""
 
     def merge(self, other: StepOutcomes) -> None:
         self.materialized |= other.materialized
         self.failed |= other.failed
         self.checks |= other.checks
         self.check_details |= other.check_details
+        self.steps |= other.steps
+
+
+def _step_times(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[float, float]]:
+    """When each step of the run started and ended (succeeded or failed), from its event log."""
+    started: dict[str, float] = {}
+    times: dict[str, tuple[float, float]] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.is_step_start:
+            started[event.step_key] = entry.timestamp
+        elif (event.is_step_success or event.is_step_failure) and event.step_key in started:
+            times[event.step_key] = (started[event.step_key], entry.timestamp)
+    return times
 
 
 def _plain(value: Any) -> Any:
@@ -131,6 +149,7 @@ def materialize_in_process(definitions: dg.Definitions, *, first_day: str, last_
                 raise ValueError("run config refused: " + "; ".join(
                     e.message for e in error.errors)) from None
             outcomes.merge(_outcomes(result, job))
+            outcomes.steps |= _step_times(instance, result.run_id)
             if not outcomes.failed:
                 break
             selection = _after_failures(graph, keys, outcomes)

@@ -40,8 +40,8 @@ class StorageResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         exit_with_parent()  # a step process must not outlive its killed run
-        if context.instance is not None and context.dagster_run is not None:
-            record_worker_host(context.instance, context.dagster_run)
+        if context.instance is not None and context.run is not None:
+            record_worker_host(context.instance, context.run)
 
     def stores(self, encoder: EncoderResource | None = None) -> Stores:
         """The stores under ``data_dir``; embeddings are those of ``encoder``."""

@@ -84,6 +84,8 @@ class EvaluationRun:
     wall_seconds: float = 0.0
     models_mb: float = 0.0
     """What the trained models take on disk (every folder and shared part)."""
+    steps: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Step key -> (start, end), Unix times: where the wall time went."""
 
     @property
     def success(self) -> bool:
@@ -96,7 +98,10 @@ class EvaluationRun:
                 "success": self.success, "checks": self.checks, "failed": self.failed,
                 "not_built": self.not_built, "wall_seconds": self.wall_seconds,
                 "process_peak_rss_mb": process_peak_rss_mb(), "models_mb": self.models_mb,
-                "reports": self.report_paths, "notes": self.notes}
+                "reports": self.report_paths, "notes": self.notes,
+                "steps": {key: {"start": start, "seconds": round(end - start, 3)}
+                          for key, (start, end) in sorted(self.steps.items(),
+                                                          key=lambda kv: kv[1][0])}}
 
 
 def chosen_models(names: Collection[str] | None

@@ -44,6 +44,11 @@ def test_an_asset_added_to_the_definitions_runs_in_evaluate(sample, tmp_path):
     assert {"tag_evaluation_report", "score_evaluation_report"} <= set(run.summaries)
     summary = json.loads((tmp_path / "out" / "evaluation_summary.json").read_text())
     assert summary["success"] and summary["failed"] == {}
+    steps = summary["steps"]  # every step that ran, in the order it started, with its time
+    assert {"questions", "tag_model_tfidf_linear", "throwaway_count"} <= set(steps)
+    starts = [s["start"] for s in steps.values()]
+    assert starts == sorted(starts) and all(s["seconds"] >= 0 for s in steps.values())
+    assert list(steps).index("questions") < list(steps).index("tag_model_tfidf_linear")
 
 
 def test_the_evaluate_code_names_no_asset():

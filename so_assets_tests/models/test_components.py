@@ -167,6 +167,43 @@ def test_a_label_on_every_training_question_scores_one_and_does_not_stop_the_fit
     assert scores[y[:, 1] > 0, 1].mean() > scores[y[:, 1] == 0, 1].mean()
 
 
+def test_a_label_group_learns_from_its_own_rows_only():
+    """With groups, a label's regression sees only its group's rows: a label positive on every
+    row of its group scores 1 (nothing to separate there), the same label learned over every
+    row separates; two threads fit the same weights as one."""
+    from scipy.sparse import csr_matrix
+
+    from so_assets.models.tags.linear import LabelGroup, LabelwiseLogistic
+
+    rng = np.random.default_rng(0)
+    x = csr_matrix(rng.random((60, 6)).astype(np.float32))
+    y = np.zeros((60, 2), np.float32)
+    y[:30, 0] = 1  # every row of the first group
+    y[x[:, 3].toarray()[:, 0] > 0.5, 1] = 1
+    groups = [LabelGroup(np.array([0]), np.arange(30)), LabelGroup(np.array([1]))]
+    grouped = LabelwiseLogistic.fit(x, y, c=4.0, groups=groups)
+    assert (grouped.scores(x)[:, 0] == 1).all()
+    every = LabelwiseLogistic.fit(x, y, c=4.0, n_jobs=1)
+    assert every.scores(x)[:30, 0].mean() > every.scores(x)[30:, 0].mean()
+    np.testing.assert_allclose(grouped.scores(x)[:, 1], every.scores(x)[:, 1], atol=1e-6)
+
+
+def test_fitting_leaves_the_callers_matrix_as_it_was():
+    """TF-IDF rows come with unsorted indices; the fit sorts its own float64 copy (sorting
+    arrays shared with the float32 matrix scrambled it, and the tag fits after the cluster fits
+    then learned from the scrambled rows)."""
+    from scipy.sparse import csr_matrix
+
+    from so_assets.models.tags.linear import LabelwiseLogistic
+
+    x = csr_matrix((np.array([0.6, 0.8, 1.0, 0.5, 0.5], np.float32), np.array([2, 0, 1, 3, 1]),
+                    np.array([0, 2, 3, 5])), shape=(3, 4))
+    assert not x.has_sorted_indices
+    before = x.toarray()
+    LabelwiseLogistic.fit(x, np.array([[1, 0], [0, 1], [1, 1]], np.float32), c=1.0)
+    np.testing.assert_array_equal(x.toarray(), before)
+
+
 def test_xgboost_learns_when_training_holds_exactly_two_majority_clusters():
     """Two classes make XGBClassifier binary; on the Data Explorer export (clusters 0 and 5 of
     20 in training) its multiclass metric stopped the whole evaluate."""

@@ -119,6 +119,33 @@ def test_each_family_learns_beats_the_baseline_and_reloads(name, data, tmp_path)
                                model.predict_scores(test).tags, atol=1e-5)
 
 
+def test_tags_learned_within_their_clusters_are_scored_through_them_and_reload(data, tmp_path):
+    """The label-tree form of ``tfidf_linear``: a tag's regression sees only its cluster's
+    training questions and its score is P(cluster) x P(tag | cluster), never above its
+    cluster's; it learns as well as the regression over every question here."""
+    training, test = data
+    trained = train_and_publish(short("tfidf_linear", tag_learning="within_clusters"),
+                                training, tmp_path / "within")
+    scores = trained.model.predict_scores(test)
+    assert (scores.tags <= scores.clusters[:, LABELS.tag_cluster] + 1e-6).all()
+    within = trained.model.evaluate(test)
+    every = train_and_publish(short("tfidf_linear"), training, tmp_path / "every"
+                              ).model.evaluate(test)
+    assert within["tags_micro_f1"] > 0.6 and within["tags_micro_f1"] > every[
+        "tags_micro_f1"] - 0.05, (within, every)
+    np.testing.assert_allclose(load_model(trained.folder).predict_scores(test).tags,
+                               scores.tags, atol=1e-5)
+
+
+def test_auto_learns_tags_within_clusters_only_above_its_label_count(data, monkeypatch):
+    from so_assets.models.tags import linear
+
+    model = linear.TfidfLinear(LABELS)
+    assert model.params.tag_learning == "auto" and not model._within_clusters
+    monkeypatch.setattr(linear, "WITHIN_CLUSTERS_ABOVE", LABELS.n_tags - 1)
+    assert model._within_clusters
+
+
 @SLOW
 def test_finetuned_encoder_trains_end_to_end_on_a_tiny_random_bert(data, tiny_models,
                                                                    tmp_path):
