@@ -161,6 +161,13 @@ def print_axis(title: str, runs: list[dict], size_key: str) -> None:
     sizes = [r[size_key] for r in runs]
     keys = [k for k in runs[-1]["steps"] if all(k in r["steps"] for r in runs)]
     print(f"\n{title}\n")
+    for r in runs:
+        plan = json.loads((OUT / f"q{r['questions']}_t{r['tags']}" /
+                           "evaluation_summary.json").read_text())
+        print(f"- {r['questions']:,} questions over a {r['tags']:,}-tag universe: "
+              f"{plan['tags']:,} distinct tags used, {plan['kept_tags']:,} kept (on "
+              f"{plan['min_tag_count']}+ questions), {plan['n_clusters']} clusters")
+    print()
     print("| step | " + " | ".join(f"{s:,}: wall / CPU s, peak MB" for s in sizes) +
           " | CPU exponent |")
     print("|---|" + "---|" * (len(sizes) + 1))

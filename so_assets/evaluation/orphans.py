@@ -73,13 +73,23 @@ class OrphanCandidates:
         actual += float(validation_truth.sum())
         best = 2 * tp / max(predicted + actual, 1.0)
         self.threshold = CLOSED
-        candidates = np.unique(validation_scores[validation_truth > 0])
-        for threshold in candidates[candidates > 0]:
-            chosen = validation_scores >= threshold
-            hits = float((chosen & (validation_truth > 0)).sum())
-            f1 = 2 * (tp + hits) / max(predicted + float(chosen.sum()) + actual, 1.0)
-            if f1 > best:
-                best, self.threshold = f1, float(threshold)
+        # One sweep down the sorted positive scores instead of a pass over every (question,
+        # orphan) pair per candidate: each candidate threshold (a true orphan's score) chooses
+        # a prefix, whose size and hits are cumulative sums.
+        flat = validation_scores.ravel()
+        positive = flat > 0
+        order = np.argsort(-flat[positive], kind="stable")
+        values = flat[positive][order]
+        hits = np.cumsum(validation_truth.ravel()[positive][order] > 0)
+        if not len(values):
+            return best
+        ends = np.flatnonzero(np.r_[values[1:] != values[:-1], True])  # last of each tie
+        group_hits = hits[ends] - np.r_[0, hits[ends[:-1]]]
+        ends = ends[group_hits > 0]  # thresholds some true orphan scores exactly
+        f1 = 2 * (tp + hits[ends]) / np.maximum(predicted + ends + 1 + actual, 1.0)
+        if len(f1) and f1.max() > best:
+            at = np.flatnonzero(f1 == f1.max())[-1]  # the lowest such threshold, as before
+            best, self.threshold = float(f1[at]), float(values[ends[at]])
         return best
 
     def decide(self, scores: np.ndarray) -> np.ndarray:
