@@ -21,7 +21,7 @@ class TagClusteringParams(Params):
     manifold_trials: int = param(
         30, "Optuna trials of the seed's PCA -> UMAP -> HDBSCAN search (0: not run; needs the "
             "optional extra so_assets[manifold]).", ge=0)
-    manifold_timeout_seconds: float = param(600.0, "The search stops after this long, "
+    manifold_timeout_seconds: float = param(120.0, "The search stops after this long, "
                                                    "whatever trials are left.", gt=0)
     tiny_cluster_size: int = param(3, "Tags in clusters smaller than this count against the "
                                       "search's objective, as noise does.", ge=1)
