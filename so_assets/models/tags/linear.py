@@ -84,7 +84,7 @@ class LabelwiseLogistic:
         present = np.zeros(y.shape[1], bool)
         always = np.zeros(y.shape[1], bool)
         for group in groups:
-            rows = y[:, group.columns] if group.rows is None else y[group.rows][:, group.columns]
+            rows = _group_truth(y, group)
             positives = rows.sum(0)
             present[group.columns] = (positives > 0) & (positives < len(rows))
             always[group.columns] = (positives == len(rows)) & (len(rows) > 0)
@@ -95,10 +95,10 @@ class LabelwiseLogistic:
         def tasks():
             for group in groups:
                 x_group = x if group.rows is None else _canonical(x[group.rows])
-                y_group = y if group.rows is None else y[group.rows]
-                for column in group.columns[present[group.columns]]:
-                    yield delayed(_fit_label)(x_group, y_group[:, column], c, prune_below,
-                                              int(column))
+                y_group = _group_truth(y, group)  # [group rows, group columns] only
+                for at in np.flatnonzero(present[group.columns]):
+                    yield delayed(_fit_label)(x_group, y_group[:, at], c, prune_below,
+                                              int(group.columns[at]))
 
         fitted = {}
         with threadpool_limits(1, user_api="blas"):
@@ -154,6 +154,11 @@ class LabelwiseLogistic:
         always = arrays["always"]
         return cls(sparse.load_npz(directory / f"{name}_coef.npz").tocsr(),
                    arrays["intercept"], arrays["present"], always if len(always) else None)
+
+
+def _group_truth(y: np.ndarray, group: LabelGroup) -> np.ndarray:
+    """The group's rows and columns of ``y``, copying nothing wider."""
+    return y[:, group.columns] if group.rows is None else y[np.ix_(group.rows, group.columns)]
 
 
 def _canonical(x):
