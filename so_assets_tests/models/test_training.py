@@ -79,6 +79,35 @@ def test_early_stopping_stops_when_validation_stalls(tmp_path):
     assert len(result.history) - result.best_epoch == 2
 
 
+def test_gains_below_the_validation_noise_do_not_keep_training_going():
+    """Figures creeping up by less than ``min_gain`` stop the training ``patience`` epochs
+    after the last real gain; the best figure's state is still the one kept."""
+    figures = [0.50, 0.60, 0.61, 0.615, 0.62, 0.625, 0.63, 0.635, 0.64, 0.645]
+
+    def run(min_gain: float):
+        seed_everything(0)
+        model = torch.nn.Linear(2, 1)
+        states = []
+
+        def validate(m, device):
+            states.append({k: v.clone() for k, v in m.state_dict().items()})
+            return figures[len(states) - 1]
+
+        def loss_of_batch(m, batch, device):
+            return m(torch.ones(4, 2)).pow(2).mean()
+
+        config = TrainConfig(epochs=len(figures), patience=3, lr=1e-2, device="cpu")
+        result = train_network(model, config, lambda: iter([0]), 1, loss_of_batch, validate,
+                               min_gain=min_gain)
+        return model, result, states
+
+    model, result, states = run(min_gain=0.05)
+    assert len(result.history) == 5 and result.best_epoch == 5
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in states[4].items())
+    _, every_gain_counts, _ = run(min_gain=0.0)
+    assert len(every_gain_counts.history) == len(figures)
+
+
 @pytest.fixture
 def question_store(tmp_path):
     store = QuestionStore(tmp_path / "q.duckdb")

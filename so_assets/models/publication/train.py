@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from so_assets.models.core.base import Model, ScoreModel, TrainResult
+from so_assets.models.core.base import Model, ScoreModel, TagModel, TrainResult
 from so_assets.models.core.data import TrainingData
 from so_assets.models.publication.artifacts import new_version_dir, publish
 from so_assets.models.publication.shared_parts import SHARED, fit_or_reuse
@@ -85,8 +85,13 @@ def train_and_publish(spec: ModelSpec, data: TrainingData, models_dir: Path,
     train_seconds = time.monotonic() - started
     if isinstance(model, ScoreModel):
         model.remember_range(data.train)
-    model.calibrate(data.validation)
-    validation = model.evaluate(data.validation)
+    if isinstance(model, TagModel):  # thresholds do not change the scores: score once
+        held_out = model.held_out_scores(data.validation)
+        model.calibrate(data.validation, held_out)
+        validation = model.evaluate(data.validation, held_out)
+    else:  # recalibration changes a score model's predictions: evaluate after it
+        model.calibrate(data.validation)
+        validation = model.evaluate(data.validation)
     baseline = baseline_for(spec.model, data.labels, spec.params)
     baseline.fit(data)
     baseline_validation = baseline.evaluate(data.validation)

@@ -26,7 +26,7 @@ class MostFrequentBaseline(TagModel):
         self.threshold_rule = f"the {m} most frequent training clusters"
         return TrainResult()
 
-    def calibrate(self, validation: SplitData) -> None:
+    def calibrate(self, validation: SplitData, scores: Scores | None = None) -> None:
         """Nothing to tune: the decision is the fixed most-frequent set."""
 
     def predict_scores(self, inputs: Inputs) -> Scores:

@@ -9,7 +9,8 @@ through its own tokenizer and writes the tags (or path codes) as text.
 
 Scores come from beam search: a tag's score is the posterior mass of the beams that wrote it
 (beam log-probabilities, softmax over the beams), a cluster's the mass of the beams that wrote
-any of its tags; thresholds are then tuned on validation like every other model's.
+any of its tags; thresholds are then tuned on validation like every other model's. Early
+stopping's per-epoch validation decodes greedily instead (see ``validation_scores``).
 """
 
 from __future__ import annotations
@@ -158,22 +159,39 @@ class Seq2SeqTagger(TorchModel, TagModel):
 
     def outputs(self, network: torch.nn.Module, batch: list[torch.Tensor]
                 ) -> list[torch.Tensor]:
+        return self.decode(network, batch, self.params.beams)
+
+    def validation_scores(self, network: torch.nn.Module, split: Inputs,
+                          device: torch.device) -> Scores:
+        """Each epoch's validation decodes greedily (one beam): a tenth of the beam search's
+        cost (no beams, no cache reordering), and the written tags rank epochs as the beams
+        do; the saved model's scores come from the full beam search."""
+        return self.to_scores(self.score_batches(
+            network, split, device, lambda net, batch: self.decode(net, batch, beams=1)))
+
+    def decode(self, network: torch.nn.Module, batch: list[torch.Tensor], beams: int
+               ) -> list[torch.Tensor]:
+        """[cluster scores, tag scores] of one batch from a constrained search over ``beams``
+        beams (one: greedy decoding, each written tag scoring 1)."""
         import torch
 
-        beams = self.params.beams
         n = len(batch[0])
         tags = torch.zeros((n, self.labels.n_tags))
         clusters = torch.zeros((n, self.labels.n_clusters))
         if n == 0:
             return [clusters, tags]
+        search = {"num_beams": beams, "num_return_sequences": beams, "length_penalty": 0.0,
+                  "early_stopping": True} if beams > 1 else {"num_beams": 1}
         out = network.generate(
-            *batch, num_beams=beams, num_return_sequences=beams, do_sample=False,
+            *batch, **search, do_sample=False,
             max_new_tokens=self.params.max_tags * self.codec.longest + 1,
-            length_penalty=0.0, early_stopping=True, output_scores=True,
-            return_dict_in_generate=True,
+            output_scores=True, return_dict_in_generate=True,
             prefix_allowed_tokens_fn=lambda _, written: self.codec.allowed(
                 written[1:].tolist()))
-        weights = torch.softmax(out.sequences_scores.float().view(n, beams), dim=1)
+        if beams > 1:
+            weights = torch.softmax(out.sequences_scores.float().view(n, beams), dim=1)
+        else:
+            weights = torch.ones((n, 1))
         sequences = out.sequences.view(n, beams, -1)[:, :, 1:].cpu().numpy()
         cluster_of = self.labels.tag_cluster
         for i in range(n):

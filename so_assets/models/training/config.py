@@ -21,6 +21,10 @@ class TrainConfig(Params):
         "plateau", "OneCycleLR over every step, or halve the rate when validation stalls.")
     patience: int = param(6, "Epochs without a better validation figure before stopping.",
                           ge=1)
+    min_gain: float | None = param(
+        None, "A validation gain below this does not reset patience (unset: the validation "
+              "figure's own noise on a split that size, e.g. 0.024 micro-F1 on 420 cluster "
+              "labels; 0 for score models).", ge=0)
     clip_grad: float = param(1.0, "Gradient norm clip (0: none).", ge=0)
     mixup_alpha: float = param(0.0, "Manifold mixup's Beta(alpha, alpha) (0: none).", ge=0)
     seed: int = param(0, "Seed of the weights, dropout, mixup and batch order.", ge=0)

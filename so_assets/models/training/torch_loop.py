@@ -41,10 +41,15 @@ def train_network(
     checkpoint: Path | None = None,
     log: logging.Logger | None = None,
     metric_name: str = "validation score",
+    min_gain: float = 0.0,
 ) -> TrainResult:
     """Train in place and leave the state with the best ``validate`` figure (higher is
     better) loaded in ``model``; that state is also written to ``checkpoint`` (temporary
-    file, then rename) when given. The caller seeds before building ``model``."""
+    file, then rename) when given. The caller seeds before building ``model``.
+
+    Training stops ``config.patience`` epochs after the last gain of at least ``min_gain``
+    over the figure of the previous such gain: on a small validation split, chance moves
+    smaller than that no longer keep a finished training going."""
     log = log or logging.getLogger(__name__)
     device = pick_device(config.device)
     model.to(device)
@@ -70,6 +75,7 @@ def train_network(
 
     log_steps = max(steps_per_epoch // 10, 1) if steps_per_epoch >= 200 else 0
     result = TrainResult(best_score=-float("inf"))
+    progress, progress_epoch = -float("inf"), 0  # the figure and epoch of the last real gain
     best_state = copy.deepcopy(model.state_dict())
     started = time.monotonic()
     for epoch in range(1, config.epochs + 1):
@@ -105,9 +111,11 @@ def train_network(
             best_state = copy.deepcopy(model.state_dict())
             if checkpoint is not None:
                 save_state_atomic(best_state, checkpoint)
-        elif epoch - result.best_epoch >= config.patience:
-            log.info("early stop: no gain for %d epochs (best %.4f at epoch %d)",
-                     config.patience, result.best_score, result.best_epoch)
+        if score > progress and score >= progress + min_gain:
+            progress, progress_epoch = score, epoch
+        elif epoch - progress_epoch >= config.patience:
+            log.info("early stop: no gain of %.4f or more for %d epochs (best %.4f at epoch "
+                     "%d)", min_gain, config.patience, result.best_score, result.best_epoch)
             break
     model.load_state_dict(best_state)
     model.to("cpu").eval()

@@ -64,34 +64,47 @@ class TorchModel(Model):
         batches, loss_of_batch = self.training_batches(data, config)
 
         def validate(network, device) -> float:
-            scores = self.to_scores(self.score_batches(network, data.validation, device))
-            return self.selection_value(data.validation, scores)
+            return self.selection_value(
+                data.validation, self.validation_scores(network, data.validation, device))
 
+        min_gain = (self.selection_noise(data.validation) if config.min_gain is None
+                    else config.min_gain)
         return train_network(self.network, config, batches,
                              int(np.ceil(len(data.train) / config.batch_size)), loss_of_batch,
-                             validate, checkpoint, log, f"validation {self.selection_metric}")
+                             validate, checkpoint, log, f"validation {self.selection_metric}",
+                             min_gain)
+
+    def validation_scores(self, network: torch.nn.Module, split: Inputs,
+                          device: torch.device) -> Scores:
+        """The scores each epoch's validation figure is taken from: the model's own, unless a
+        family has a cheaper stand-in that ranks epochs alike."""
+        return self.to_scores(self.score_batches(network, split, device))
 
     def predict_scores(self, inputs: Inputs) -> Scores:
         self.network.eval()
         return self.to_scores(self.score_batches(self.network, inputs))
 
     def score_batches(self, network: torch.nn.Module, inputs: Inputs,
-                      device: torch.device | None = None) -> list[np.ndarray]:
-        """The one batched scoring loop: ``outputs`` over ``inputs`` in chunks, on ``device``."""
+                      device: torch.device | None = None,
+                      outputs: Callable[..., list[torch.Tensor]] | None = None
+                      ) -> list[np.ndarray]:
+        """The one batched scoring loop: ``outputs`` (by default :meth:`outputs`) over
+        ``inputs`` in chunks, on ``device``."""
         import torch
 
         device = device or torch.device("cpu")
+        outputs = outputs or self.outputs
         arrays = self.network_inputs(inputs)
         chunks: list[list[np.ndarray]] = []
         with torch.inference_mode():
             for lo in range(0, len(inputs), self.score_batch_size):
                 batch = [torch.from_numpy(a[lo: lo + self.score_batch_size]).to(device)
                          for a in arrays]
-                chunks.append([o.float().cpu().numpy() for o in self.outputs(network, batch)])
+                chunks.append([o.float().cpu().numpy() for o in outputs(network, batch)])
         if not chunks:  # no questions: run one empty batch for the output widths
             with torch.inference_mode():
                 batch = [torch.from_numpy(a[:0]).to(device) for a in arrays]
-                return [o.float().cpu().numpy() for o in self.outputs(network, batch)]
+                return [o.float().cpu().numpy() for o in outputs(network, batch)]
         return [np.concatenate(parts) for parts in zip(*chunks, strict=True)]
 
     def extra_state(self) -> dict[str, np.ndarray]:
