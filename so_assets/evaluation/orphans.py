@@ -55,13 +55,13 @@ class OrphanCandidates:
         return (tag_scores[:, self.target] * fit).astype(np.float32)
 
     def truth(self, tag_lists: Sequence[Sequence[str]]) -> np.ndarray:
-        """[n, o] which orphans each question carries."""
+        """[n, o] bool: which orphans each question carries."""
         index = {o: i for i, o in enumerate(self.orphans)}
-        out = np.zeros((len(tag_lists), len(self.orphans)), np.float32)
+        out = np.zeros((len(tag_lists), len(self.orphans)), bool)
         for row, tags in enumerate(tag_lists):
             for tag in tags:
                 if tag in index:
-                    out[row, index[tag]] = 1
+                    out[row, index[tag]] = True
         return out
 
     def tune(self, validation_scores: np.ndarray, validation_truth: np.ndarray,
@@ -115,17 +115,17 @@ def all_tags_view(questions: Questions, kept_scores: np.ndarray, kept_chosen: np
     known = {*kept_tags, *candidates.orphans}
     others = sorted({t for tags in questions.tag_lists for t in tags} - known)
     index = {t: i for i, t in enumerate(others)}
-    unpredictable = np.zeros((len(questions.tag_lists), len(others)), np.float32)
+    unpredictable = np.zeros((len(questions.tag_lists), len(others)), bool)
     for row, tags in enumerate(questions.tag_lists):
         for tag in tags:
             if tag in index:
-                unpredictable[row, index[tag]] = 1
+                unpredictable[row, index[tag]] = True
     orphan_scores = candidates.scores(kept_scores, questions.directions)
-    never = np.zeros_like(unpredictable)
-    truth = np.hstack([questions.kept_truth, candidates.truth(questions.tag_lists),
+    truth = np.hstack([questions.kept_truth.astype(bool), candidates.truth(questions.tag_lists),
                        unpredictable])
-    scores = np.hstack([kept_scores, orphan_scores, never])
-    chosen = np.hstack([kept_chosen, candidates.decide(orphan_scores), never.astype(bool)])
+    scores = np.hstack([kept_scores, orphan_scores, np.zeros(unpredictable.shape, np.float32)])
+    chosen = np.hstack([kept_chosen, candidates.decide(orphan_scores),
+                        np.zeros(unpredictable.shape, bool)])
     return truth, scores, chosen
 
 

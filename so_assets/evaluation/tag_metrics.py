@@ -12,21 +12,33 @@ def micro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
     return 2 * tp / denominator if denominator else 0.0
 
 
+RANK_ROWS = 2048  # questions ranked at a time: memory is RANK_ROWS x labels, not n x labels
+
+
 def ranking_metrics(truth: np.ndarray, scores: np.ndarray, ks=(1, 3, 5)) -> dict[str, float]:
-    """P@k, R@5 and nDCG@5 over questions with at least one true label."""
-    has = truth.sum(1) > 0
-    truth, scores = truth[has].astype(bool), scores[has]
-    if not len(truth):
+    """P@k, R@5 and nDCG@5 over questions with at least one true label, from each question's
+    five best labels (ranked a chunk of questions at a time)."""
+    has = np.flatnonzero(truth.sum(1) > 0)
+    if not len(has):
         return {}
-    order = np.argsort(-scores, axis=1)
-    hits = np.take_along_axis(truth, order, axis=1)
-    out = {f"P@{k}": float(hits[:, :k].mean()) for k in ks}
-    out["R@5"] = float((hits[:, :5].sum(1) / truth.sum(1)).mean())
-    gains = 1 / np.log2(np.arange(2, 7))[: min(5, hits.shape[1])]
-    dcg = (hits[:, :5] * gains).sum(1)
-    ideal = np.array([gains[: min(n, 5)].sum() for n in truth.sum(1)])
-    out["nDCG@5"] = float((dcg / ideal).mean())
-    return out
+    depth = min(5, scores.shape[1])
+    gains = 1 / np.log2(np.arange(2, 2 + depth))
+    ideal_of = np.r_[0.0, np.cumsum(gains)]  # the best DCG of a question with n true labels
+    totals = dict.fromkeys([*(f"P@{k}" for k in ks), "R@5", "nDCG@5"], 0.0)
+    for lo in range(0, len(has), RANK_ROWS):
+        rows = has[lo: lo + RANK_ROWS]
+        y, s = truth[rows].astype(bool), scores[rows]
+        top = np.argpartition(-s, depth - 1, axis=1)[:, :depth]
+        top = np.take_along_axis(top, np.argsort(-np.take_along_axis(s, top, 1), axis=1,
+                                                 kind="stable"), 1)
+        hits = np.take_along_axis(y, top, axis=1)
+        positives = y.sum(1)
+        for k in ks:
+            totals[f"P@{k}"] += float(hits[:, :k].sum() / min(k, depth))
+        totals["R@5"] += float((hits.sum(1) / positives).sum())
+        totals["nDCG@5"] += float(((hits * gains).sum(1)
+                                   / ideal_of[np.minimum(positives, depth)]).sum())
+    return {name: total / len(has) for name, total in totals.items()}
 
 
 def frequency_buckets(train_truth: np.ndarray) -> dict[str, np.ndarray]:
@@ -40,26 +52,38 @@ def frequency_buckets(train_truth: np.ndarray) -> dict[str, np.ndarray]:
             "tail": order[before >= 2 / 3]}
 
 
+def _f1(tp: np.ndarray, predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """F1 from counts; 0 where nothing is predicted or true (scikit-learn's zero_division=0)."""
+    denominator = predicted + actual
+    return np.divide(2 * tp, denominator, out=np.zeros(tp.shape), where=denominator > 0)
+
+
 def multilabel_metrics(truth: np.ndarray, scores: np.ndarray, predicted: np.ndarray,
                        buckets: dict[str, np.ndarray] | None = None) -> dict[str, float]:
-    """Every summary metric of the evaluation report for one model on one split."""
-    from sklearn.metrics import f1_score, hamming_loss, precision_score, recall_score
-
+    """Every summary metric of the evaluation report for one model on one split (F1 variants
+    as scikit-learn defines them with zero_division=0, from per-label and per-question counts,
+    so that no [n, labels] copy is made beyond one bool matrix)."""
     y = truth.astype(bool)
+    hit = y & predicted
+    tp_label, predicted_label, actual_label = hit.sum(0), predicted.sum(0), y.sum(0)
+    tp, n_predicted, n_actual = int(tp_label.sum()), int(predicted_label.sum()), int(
+        actual_label.sum())
+    label_f1 = _f1(tp_label, predicted_label, actual_label)
     out = {
-        "micro_f1": f1_score(y, predicted, average="micro", zero_division=0),
-        "macro_f1": f1_score(y, predicted, average="macro", zero_division=0),
-        "weighted_f1": f1_score(y, predicted, average="weighted", zero_division=0),
-        "samples_f1": f1_score(y, predicted, average="samples", zero_division=0),
-        "micro_precision": precision_score(y, predicted, average="micro", zero_division=0),
-        "micro_recall": recall_score(y, predicted, average="micro", zero_division=0),
-        "hamming_loss": hamming_loss(y, predicted),
+        "micro_f1": float(_f1(np.array(tp), np.array(n_predicted), np.array(n_actual))),
+        "macro_f1": float(label_f1.mean()) if len(label_f1) else 0.0,
+        "weighted_f1": float((label_f1 * actual_label).sum() / n_actual) if n_actual else 0.0,
+        "samples_f1": float(_f1(hit.sum(1), predicted.sum(1), y.sum(1)).mean())
+        if len(y) else 0.0,
+        "micro_precision": tp / n_predicted if n_predicted else 0.0,
+        "micro_recall": tp / n_actual if n_actual else 0.0,
+        "hamming_loss": (n_predicted + n_actual - 2 * tp) / max(y.size, 1),
         "labels_ever_predicted": float(predicted.any(0).mean()),
     }
     out |= ranking_metrics(truth, scores)
     for name, labels in (buckets or {}).items():
-        positives = y[:, labels].sum()
-        out[f"recall_{name}"] = float((y[:, labels] & predicted[:, labels]).sum() / positives
+        positives = actual_label[labels].sum()
+        out[f"recall_{name}"] = float(tp_label[labels].sum() / positives
                                       ) if positives else float("nan")
     return {k: float(v) for k, v in out.items()}
 

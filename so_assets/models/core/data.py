@@ -88,7 +88,10 @@ class SplitData(Inputs):
     """One labelled split: inputs plus cluster and kept-tag indicator matrices and scores."""
 
     clusters: np.ndarray  # [n, k] {0, 1} float32 (the tag models' target)
-    tags: np.ndarray  # [n, t] {0, 1} float32
+    tags: np.ndarray
+    """[n, t] bool: the question's tag labels. bool, not float32, as its width follows the
+    tag universe (80,000 training questions x 15,600 tag labels: 1.2 GB, not 5); torch models
+    read it a batch at a time as float (``torch_model.FloatRows``)."""
     scores: np.ndarray | None = None  # [n] the question scores, when the source has them
     tag_lists: list[list[str]] | None = None  # every tag of each question, orphans included
 
@@ -117,11 +120,12 @@ def question_text(titles: list[str], bodies: list[str]) -> list[str]:
     return [f"{t} {t} {b}" for t, b in zip(titles, bodies, strict=True)]
 
 
-def multi_hot(rows: Sequence[Sequence[int]], width: int) -> np.ndarray:
-    """[n, width] float32 indicator matrix."""
-    out = np.zeros((len(rows), width), dtype=np.float32)
+def multi_hot(rows: Sequence[Sequence[int]], width: int, dtype: type = np.float32
+              ) -> np.ndarray:
+    """[n, width] indicator matrix of ``dtype``."""
+    out = np.zeros((len(rows), width), dtype=dtype)
     for i, row in enumerate(rows):
-        out[i, list(row)] = 1.0
+        out[i, list(row)] = 1
     return out
 
 

@@ -53,7 +53,7 @@ def load_split(stores: Stores, labels: LabelSpace, split: str, tokens: bool = Fa
         title_vectors=vectors["title"], body_vectors=vectors["body"], columns=rows.columns,
         clusters=multi_hot(rows.cluster_labels, labels.n_clusters),
         tags=multi_hot([[tag_index[t] for t in kept if t in tag_index]
-                        for kept in rows.kept_tags], labels.n_tags),
+                        for kept in rows.kept_tags], labels.n_tags, bool),
         scores=np.where([SOURCES[s].has_scores if s in SOURCES else True for s in rows.sources],
                         rows.scores, np.nan),
         score_age_days=rows.score_age_days, tag_lists=rows.tags)
@@ -106,7 +106,7 @@ def load_day(stores: Stores, day: date, labels: LabelSpace, needs: Collection[Ne
         question_ids=rows.question_ids, titles=rows.titles, bodies=rows.bodies,
         title_vectors=vectors["title"], body_vectors=vectors["body"], columns=rows.columns,
         clusters=multi_hot(cluster_rows, labels.n_clusters),
-        tags=multi_hot([[tag_index[t] for t in k] for k in kept], labels.n_tags),
+        tags=multi_hot([[tag_index[t] for t in k] for k in kept], labels.n_tags, bool),
         scores=np.where([SOURCES[s].has_scores if s in SOURCES else True for s in rows.sources],
                         rows.scores, np.nan),
         score_age_days=rows.score_age_days, tag_lists=rows.tags)

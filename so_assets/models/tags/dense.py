@@ -10,7 +10,7 @@ import numpy as np
 from so_assets.models.core.base import Scores, TagModel, Target
 from so_assets.models.core.data import Inputs, TrainingData
 from so_assets.models.training.config import Loss, TorchParams, TrainConfig
-from so_assets.models.training.torch_model import TorchModel, make_loss, minibatches
+from so_assets.models.training.torch_model import FloatRows, TorchModel, make_loss, minibatches
 from so_assets.params import param
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class Hierarchical(VectorModel, TagModel):
         cluster_loss = make_loss("bce", train.clusters)
         tag_loss = make_loss("bce", train.tags)
         batches = minibatches([train.title_vectors, train.body_vectors, train.clusters,
-                               train.tags], config.batch_size, config.seed)
+                               FloatRows(train.tags)], config.batch_size, config.seed)
 
         def loss_of_batch(network, batch, device):
             title, body, clusters, tags = (t.to(device) for t in batch)

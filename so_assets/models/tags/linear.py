@@ -21,6 +21,7 @@ WITHIN_CLUSTERS_ABOVE = 1000
 """Tag labels above which ``auto`` learns tags within their clusters: below it the loop over
 every question costs minutes on two cores and is as good or slightly better (robotics, crypto,
 biology: within 0.5 points of micro-F1 either way), above it the loop's cost runs away."""
+SCORE_ROWS = 2048  # questions scored at a time
 
 
 @dataclass(frozen=True)
@@ -126,13 +127,15 @@ class LabelwiseLogistic:
         return self.coef.T.tocsr()
 
     def scores(self, x) -> np.ndarray:
-        """[n, labels] probabilities."""
+        """[n, labels] probabilities, a chunk of rows at a time (the float64 products of
+        10,000 questions x 15,000 labels would take GBs at once)."""
         out = np.zeros((x.shape[0], len(self.present)), dtype=np.float32)
         if self.coef.shape[0]:
-            product = x @ self._by_feature
-            logits = (product.toarray() if hasattr(product, "toarray") else product) + \
-                self.intercept
-            out[:, self.present] = 1 / (1 + np.exp(-logits))
+            for lo in range(0, x.shape[0], SCORE_ROWS):
+                product = x[lo: lo + SCORE_ROWS] @ self._by_feature
+                logits = (product.toarray() if hasattr(product, "toarray") else product) + \
+                    self.intercept
+                out[lo: lo + SCORE_ROWS, self.present] = 1 / (1 + np.exp(-logits))
         if self.always is not None:
             out[:, self.always] = 1.0
         return out

@@ -43,12 +43,17 @@ class KnnVotes(TagModel):
 
     def fit(self, data: TrainingData, *, checkpoint: Path | None = None,
             log: logging.Logger | None = None) -> TrainResult:
+        from scipy import sparse
+
         self.vectors = question_vectors(data.train)
         self.clusters = data.train.clusters.astype(np.float32)
-        self.tags = data.train.tags.astype(np.float32)
+        # [train, tag labels] CSR: a question carries a few of thousands of tag labels
+        self.tags = sparse.csr_matrix(data.train.tags, dtype=np.float32)
         return TrainResult()
 
     def predict_scores(self, inputs: Inputs) -> Scores:
+        from scipy import sparse
+
         k = min(self.params.k, len(self.vectors))
         power = self.params.power
         queries = question_vectors(inputs)
@@ -60,15 +65,28 @@ class KnnVotes(TagModel):
             weights = np.take_along_axis(similarity, nearest, 1).clip(0) ** power
             weights /= np.maximum(weights.sum(1, keepdims=True), 1e-9)
             clusters[lo: lo + CHUNK] = np.einsum("nk,nkl->nl", weights, self.clusters[nearest])
-            tags[lo: lo + CHUNK] = np.einsum("nk,nkl->nl", weights, self.tags[nearest])
+            votes = sparse.csr_matrix(
+                (weights.ravel(), nearest.ravel(), np.arange(0, weights.size + 1, k)),
+                shape=(len(weights), len(self.vectors)))
+            tags[lo: lo + CHUNK] = (votes @ self.tags).toarray()
         return Scores(clusters=clusters, tags=tags)
 
     def save_state(self, directory: Path) -> None:
         np.savez_compressed(directory / "neighbours.npz", vectors=self.vectors,
-                            clusters=self.clusters.astype(bool), tags=self.tags.astype(bool))
+                            clusters=self.clusters.astype(bool), tag_indptr=self.tags.indptr,
+                            tag_indices=self.tags.indices,
+                            tag_shape=np.array(self.tags.shape))
 
     def load_state(self, directory: Path) -> None:
+        from scipy import sparse
+
         saved = np.load(directory / "neighbours.npz")
         self.vectors = saved["vectors"]
         self.clusters = saved["clusters"].astype(np.float32)
-        self.tags = saved["tags"].astype(np.float32)
+        if "tags" in saved:  # saved dense before the tags went sparse
+            self.tags = sparse.csr_matrix(saved["tags"], dtype=np.float32)
+        else:
+            indices = saved["tag_indices"]
+            self.tags = sparse.csr_matrix(
+                (np.ones(len(indices), np.float32), indices, saved["tag_indptr"]),
+                shape=tuple(saved["tag_shape"]))

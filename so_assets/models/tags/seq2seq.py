@@ -29,7 +29,7 @@ from so_assets.models.core.data import Inputs, TrainingData
 from so_assets.models.tags.finetuned import tokenize_pairs
 from so_assets.models.tags.tag_codec import TagCodec
 from so_assets.models.training.config import TorchParams, TrainConfig
-from so_assets.models.training.torch_model import TorchModel, minibatches
+from so_assets.models.training.torch_model import FloatRows, TorchModel, minibatches
 from so_assets.params import Params, param
 from so_assets.storage.embedding_kinds import TOKEN_FIELDS
 
@@ -136,12 +136,12 @@ class Seq2SeqTagger(TorchModel, TagModel):
 
         train = data.train
         if self.source or train.tokens is not None:
-            batches = minibatches([*self.network_inputs(train), train.tags], config.batch_size,
-                                  config.seed)
+            batches = minibatches([*self.network_inputs(train), FloatRows(train.tags)],
+                                  config.batch_size, config.seed)
         else:  # stream the training sequences from HDF5, a shuffle buffer at a time
             from so_assets.models.training.sequence_stream import SequenceStream
 
-            stream = SequenceStream(data.vectors, train.question_ids, train.tags,
+            stream = SequenceStream(data.vectors, train.question_ids, FloatRows(train.tags),
                                     batch_size=config.batch_size, seed=config.seed)
             batches = lambda: (batch[:-1] for batch in stream)  # noqa: E731 (drop row ids)
         max_tags = self.params.max_tags

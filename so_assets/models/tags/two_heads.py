@@ -11,7 +11,7 @@ import numpy as np
 from so_assets.models.core.base import Scores, TagModel, Target
 from so_assets.models.core.data import TrainingData
 from so_assets.models.training.config import Loss, TorchParams, TrainConfig
-from so_assets.models.training.torch_model import TorchModel, make_loss, minibatches
+from so_assets.models.training.torch_model import FloatRows, TorchModel, make_loss, minibatches
 from so_assets.params import param
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ class ClusterTagModel(TorchModel, TagModel):
         name = self.params.loss
         cluster_loss, tag_loss = make_loss(name, train.clusters), make_loss(name, train.tags)
         aux_weight = self.params.aux_weight
-        batches = minibatches([*self.network_inputs(train), train.clusters, train.tags],
+        batches = minibatches([*self.network_inputs(train), train.clusters, FloatRows(train.tags)],
                               config.batch_size, config.seed)
 
         def loss_of_batch(network, batch, device):

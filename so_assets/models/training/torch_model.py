@@ -146,7 +146,21 @@ class TorchModel(Model):
         self.network.eval()
 
 
-def minibatches(arrays: list[np.ndarray], batch_size: int, seed: int
+class FloatRows:
+    """An indicator matrix (a bool label matrix) read as float32 one batch of rows at a time,
+    so that its float copy is never made whole."""
+
+    def __init__(self, matrix: np.ndarray) -> None:
+        self.matrix = matrix
+
+    def __len__(self) -> int:
+        return len(self.matrix)
+
+    def __getitem__(self, rows) -> np.ndarray:
+        return np.asarray(self.matrix[rows], dtype=np.float32)
+
+
+def minibatches(arrays: list[np.ndarray | FloatRows], batch_size: int, seed: int
                 ) -> Callable[[], Iterator[list[torch.Tensor]]]:
     """A fresh shuffled pass over in-memory arrays each time it is called (seeded per epoch)."""
     import torch
