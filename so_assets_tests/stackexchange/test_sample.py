@@ -73,3 +73,17 @@ def test_sample_transport_pages_like_the_api():
     assert [r.question_id for r in window.records] == [i["question_id"] for i in served]
     assert client.calls > len(served) // 10  # it paged
     assert all(r.question_text for r in window.records)
+
+
+def test_a_generated_sample_serves_more_pages_a_day_than_the_keyless_api(tmp_path):
+    import logging
+
+    from so_assets.stackexchange.client import PAGES_WITHOUT_KEY
+    from so_assets.stackexchange.sources.sample import SampleSource
+
+    questions = 100 * PAGES_WITHOUT_KEY + 200  # 27 pages of 100 in its one day
+    generate_sample(tmp_path, n_questions=questions, n_days=1, seed=3)
+    source = SampleSource(path=str(tmp_path))
+    records = [r for b in source.day_batches(source.days(), logging.getLogger("test"))
+               for r in b.records]
+    assert len({r.question_id for r in records}) == questions

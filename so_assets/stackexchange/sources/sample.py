@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from so_assets.stackexchange.client import StackExchangeClient
+from so_assets.stackexchange.client import PAGES_WITH_KEY, StackExchangeClient
 from so_assets.stackexchange.files import FileHead
 from so_assets.stackexchange.sample import DEFAULT_SAMPLE_DIR, SampleTransport
 from so_assets.stackexchange.sources.api import client_day_batches
@@ -45,9 +45,11 @@ class SampleSource(Source):
         return SampleTransport(self.folder).days()
 
     def client(self, log: logging.Logger | None = None) -> StackExchangeClient:
+        # Local files have no key-less page limit: a generated 100,000-question sample holds
+        # about 48 pages a day, where the live API stops at 25 without a key.
         return StackExchangeClient(SampleTransport(self.folder), site=self.site,
                                    api_root=f"sample://{self.folder}", source_name=self.kind,
-                                   log=log)
+                                   log=log, max_pages=PAGES_WITH_KEY)
 
     def day_batches(self, days: Sequence[date], log: logging.Logger) -> Iterator[DayBatch]:
         return client_day_batches(self.client(log), days, log)
