@@ -106,20 +106,28 @@ class Questions:
     directions: np.ndarray  # [n, d]
 
 
+def _unpredictable(questions: Questions, candidates: OrphanCandidates,
+                   kept_tags: Sequence[str]) -> np.ndarray:
+    """[n, u] bool: the questions' tags no model can predict (unmapped orphans, tags on no
+    training question)."""
+    known = {*kept_tags, *candidates.orphans}
+    others = sorted({t for tags in questions.tag_lists for t in tags} - known)
+    index = {t: i for i, t in enumerate(others)}
+    out = np.zeros((len(questions.tag_lists), len(others)), bool)
+    for row, tags in enumerate(questions.tag_lists):
+        for tag in tags:
+            if tag in index:
+                out[row, index[tag]] = True
+    return out
+
+
 def all_tags_view(questions: Questions, kept_scores: np.ndarray, kept_chosen: np.ndarray,
                   candidates: OrphanCandidates, kept_tags: Sequence[str]
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Truth, scores and decisions over every tag of the questions: kept tags, mapped orphans
-    (scored through ``candidates``) and the tags no model can predict (unmapped orphans, tags
-    on no training question), which count as missed."""
-    known = {*kept_tags, *candidates.orphans}
-    others = sorted({t for tags in questions.tag_lists for t in tags} - known)
-    index = {t: i for i, t in enumerate(others)}
-    unpredictable = np.zeros((len(questions.tag_lists), len(others)), bool)
-    for row, tags in enumerate(questions.tag_lists):
-        for tag in tags:
-            if tag in index:
-                unpredictable[row, index[tag]] = True
+    (scored through ``candidates``) and the tags no model can predict, which count as
+    missed."""
+    unpredictable = _unpredictable(questions, candidates, kept_tags)
     orphan_scores = candidates.scores(kept_scores, questions.directions)
     truth = np.hstack([questions.kept_truth.astype(bool), candidates.truth(questions.tag_lists),
                        unpredictable])
@@ -131,16 +139,14 @@ def all_tags_view(questions: Questions, kept_scores: np.ndarray, kept_chosen: np
 
 def tuned_for(candidates: OrphanCandidates, kept_tags: Sequence[str], validation: Questions,
               kept_scores: np.ndarray, kept_chosen: np.ndarray) -> OrphanCandidates:
-    """A copy of ``candidates`` with the threshold that suits one model's validation scores."""
+    """A copy of ``candidates`` with the threshold that suits one model's validation scores
+    (from counts: the every-tag view of validation is never built)."""
     own = OrphanCandidates(candidates.orphans, candidates.target, candidates.vectors)
-    truth, _, chosen = all_tags_view(validation, kept_scores, kept_chosen, own,
-                                     kept_tags)  # the orphans closed: the kept tags alone
-    tp = float((truth.astype(bool) & chosen).sum())
-    width = validation.kept_truth.shape[1]
-    orphans = slice(width, width + len(own.orphans))
-    actual = float(truth.sum() - truth[:, orphans].sum())
-    own.tune(own.scores(kept_scores, validation.directions), truth[:, orphans],
-             (tp, float(chosen.sum()), actual))
+    kept_truth = validation.kept_truth.astype(bool, copy=False)
+    tp = float((kept_truth & kept_chosen).sum())  # the orphans closed: the kept tags alone
+    actual = float(kept_truth.sum() + _unpredictable(validation, own, kept_tags).sum())
+    own.tune(own.scores(kept_scores, validation.directions), own.truth(validation.tag_lists),
+             (tp, float(kept_chosen.sum()), actual))
     return own
 
 

@@ -15,6 +15,19 @@ def micro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
 RANK_ROWS = 2048  # questions ranked at a time: memory is RANK_ROWS x labels, not n x labels
 
 
+def best_labels(scores: np.ndarray, k: int) -> np.ndarray:
+    """[n, min(k, labels)] each row's best-scored label columns, best first (a partition per
+    row, then a sort of the k: linear in the labels, where a full sort is not), ranked
+    ``RANK_ROWS`` rows at a time."""
+    depth = min(k, scores.shape[1])
+    out = np.zeros((len(scores), depth), np.int64)
+    for lo in range(0, len(scores), RANK_ROWS):
+        s = scores[lo: lo + RANK_ROWS]
+        top = np.argpartition(-s, depth - 1, axis=1)[:, :depth]
+        out[lo: lo + RANK_ROWS] = np.take_along_axis(
+            top, np.argsort(-np.take_along_axis(s, top, 1), axis=1, kind="stable"), 1)
+    return out
+
 def ranking_metrics(truth: np.ndarray, scores: np.ndarray, ks=(1, 3, 5)) -> dict[str, float]:
     """P@k, R@5 and nDCG@5 over questions with at least one true label, from each question's
     five best labels (ranked a chunk of questions at a time)."""
@@ -27,11 +40,8 @@ def ranking_metrics(truth: np.ndarray, scores: np.ndarray, ks=(1, 3, 5)) -> dict
     totals = dict.fromkeys([*(f"P@{k}" for k in ks), "R@5", "nDCG@5"], 0.0)
     for lo in range(0, len(has), RANK_ROWS):
         rows = has[lo: lo + RANK_ROWS]
-        y, s = truth[rows].astype(bool), scores[rows]
-        top = np.argpartition(-s, depth - 1, axis=1)[:, :depth]
-        top = np.take_along_axis(top, np.argsort(-np.take_along_axis(s, top, 1), axis=1,
-                                                 kind="stable"), 1)
-        hits = np.take_along_axis(y, top, axis=1)
+        y = truth[rows].astype(bool)
+        hits = np.take_along_axis(y, best_labels(scores[rows], depth), axis=1)
         positives = y.sum(1)
         for k in ks:
             totals[f"P@{k}"] += float(hits[:, :k].sum() / min(k, depth))

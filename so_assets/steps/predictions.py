@@ -66,10 +66,12 @@ def tag_predictions(stores: Stores, days: Sequence[date], log: logging.Logger
                     ) -> PredictionsResult:
     """The production tag model's top kept tags and clusters of every question of ``days``
     (scores and above-threshold flags; a tag's cluster named by its representative tag)."""
+    from so_assets.evaluation.tag_metrics import best_labels
     from so_assets.models.prediction.assemble import load_day
 
     serving, model = serving_model(stores, "tag")
     labels, targets = model.labels, orphan_targets(stores)
+    tag_clusters = [labels.cluster_names[c] for c in labels.tag_cluster]
     busy = _days_to_predict(stores, "tag_predictions", days)
     per_day, rows_written = dict.fromkeys(days, 0), 0
     for day in busy:
@@ -81,13 +83,14 @@ def tag_predictions(stores: Stores, days: Sequence[date], log: logging.Logger
             clusters, tags = model.decide(scores)
             fresh = _new_tags(stores, day, serving.train_cutoff, inputs,
                               set(labels.tags) | set(targets))
+            best_clusters = best_labels(scores.clusters, TOP_CLUSTERS)
+            best_tags = best_labels(scores.tags, TOP_TAGS) if tags is not None else None
             for row, question in enumerate(inputs.question_ids.tolist()):
-                _add_ranked(columns, question, "cluster", scores.clusters[row], clusters[row],
-                            labels.cluster_names, None, TOP_CLUSTERS)
-                if tags is not None:
-                    _add_ranked(columns, question, "tag", scores.tags[row], tags[row],
-                                labels.tags, [labels.cluster_names[c] for c in labels.tag_cluster],
-                                TOP_TAGS)
+                _add_ranked(columns, question, "cluster", best_clusters[row],
+                            scores.clusters[row], clusters[row], labels.cluster_names, None)
+                if best_tags is not None:
+                    _add_ranked(columns, question, "tag", best_tags[row], scores.tags[row],
+                                tags[row], labels.tags, tag_clusters)
                 for rank, (tag, vote) in enumerate(fresh[row], start=1):
                     for name, value in (("question_id", question), ("kind", "new_tag"),
                                         ("rank", rank), ("label", tag), ("cluster", None),
@@ -138,10 +141,11 @@ def _new_tags(stores: Stores, day: date, cutoff: str, inputs, known: set[str]
                          known)
 
 
-def _add_ranked(columns: dict[str, list], question: int, kind: str, scores: np.ndarray,
-                chosen: np.ndarray, names: Sequence[str], clusters: Sequence[str] | None,
-                top: int) -> None:
-    for rank, index in enumerate(np.argsort(-scores)[:top].tolist(), start=1):
+def _add_ranked(columns: dict[str, list], question: int, kind: str, ranked: np.ndarray,
+                scores: np.ndarray, chosen: np.ndarray, names: Sequence[str],
+                clusters: Sequence[str] | None) -> None:
+    """One question's ``ranked`` labels (column indices, best first) as rows."""
+    for rank, index in enumerate(ranked.tolist(), start=1):
         columns["question_id"].append(question)
         columns["kind"].append(kind)
         columns["rank"].append(rank)

@@ -16,8 +16,9 @@ from so_assets.storage.stores import Stores
 
 if TYPE_CHECKING:
     from so_assets.evaluation.orphans import OrphanCandidates, Questions
-    from so_assets.models.core.base import Model
-    from so_assets.models.core.data import SplitData
+    from so_assets.evaluation.tag_report import ModelResult
+    from so_assets.models.core.base import Model, TagModel
+    from so_assets.models.core.data import SplitData, TrainingData
 
 
 def published(stores: Stores, specs: Sequence[ModelSpec], labels: LabelSpace,
@@ -69,16 +70,9 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger,
     precision/recall, Hamming loss, P@k, R@5, nDCG@5, recall by frequency bucket, every-tag
     figures, the threshold rules' validation/test agreement, per-label table, confusion
     matrix, cost and parameters."""
-    from so_assets.evaluation.orphans import all_tag_metrics
-    from so_assets.evaluation.tag_metrics import (
-        frequency_buckets,
-        multilabel_metrics,
-        threshold_comparison,
-    )
-    from so_assets.evaluation.tag_report import ModelResult as Evaluated
+    from so_assets.evaluation.tag_metrics import frequency_buckets
     from so_assets.evaluation.tag_report import tag_report
     from so_assets.models.core.base import TagModel
-    from so_assets.models.core.thresholds import apply_thresholds
     from so_assets.models.prediction.assemble import assemble, current_labels
     from so_assets.models.registry import baseline_for
     from so_assets.storage.model_metrics import write_tag_model_metrics
@@ -94,35 +88,9 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger,
     results = []
     for name, model, saved in [("most_frequent_baseline", baseline, {}),
                                *((s.name, m, saved) for s, m, saved in models)]:
-        started = time.perf_counter()
-        scores = model.predict_scores(test)
-        clusters, tags = model.decide(scores)
-        per_second = len(test) / max(time.perf_counter() - started, 1e-9)
-        result = Evaluated(name, multilabel_metrics(test.clusters, scores.clusters, clusters,
-                                                    buckets["clusters"]),
-                           scores.clusters, clusters, model.threshold_rule,
-                           saved.get("train_seconds", 0.0), saved.get("peak_rss_mb", 0.0),
-                           float("inf") if not saved else per_second,
-                           parameters=model.params.flat())
-        if tags is not None:
-            result.tag_metrics = multilabel_metrics(test.tags, scores.tags, tags,
-                                                    buckets["tags"])
-            held_out = model.held_out_scores(data.validation)
-            result.all_tag_metrics = all_tag_metrics(
-                orphans, data.labels.tags, validation_questions, held_out.tags,
-                model.decide(held_out)[1], test_questions, scores.tags, tags)
-        if saved:
-            for level, truth, level_scores, chosen, prefix in (
-                    ("clusters", test.clusters, scores.clusters, clusters, ""),
-                    ("tags", test.tags, scores.tags, tags, "tags_")):
-                if level_scores is None:
-                    continue
-                result.threshold_check |= threshold_comparison(
-                    truth, chosen, apply_thresholds(level_scores,
-                                                    model.global_thresholds[level]),
-                    saved["validation"].get(f"{prefix}micro_f1", float("nan")), level)
-        results.append(result)
-        log.info("%s: test micro-F1 %.4f", name, result.metrics["micro_f1"])
+        results.append(_evaluated(name, model, saved, data, test, buckets, orphans,
+                                  (validation_questions, test_questions)))
+        log.info("%s: test micro-F1 %.4f", name, results[-1].metrics["micro_f1"])
     report = tag_report(results, test.clusters, len(data.train), data.labels.cluster_names,
                         stores.reports_dir / "tag_evaluation")
     write_tag_model_metrics(stores.questions, [
@@ -130,6 +98,47 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger,
         *((r.name, "tags", k, v) for r in results for k, v in r.tag_metrics.items()),
         *((r.name, "all_tags", k, v) for r in results for k, v in r.all_tag_metrics.items())])
     return write_report(report, stores.reports_dir)
+
+
+def _evaluated(name: str, model: TagModel, saved: dict, data: TrainingData, test: SplitData,
+               buckets: dict, orphans: OrphanCandidates, questions: tuple[Questions, Questions]
+               ) -> ModelResult:
+    """One model's figures on test (its [questions, tag labels] scores, decisions and held-out
+    validation scores live only while this runs: at 10,000 test questions x 15,000 tag labels
+    each takes 600 MB, and the next model's must not sit beside them)."""
+    from so_assets.evaluation.orphans import all_tag_metrics
+    from so_assets.evaluation.tag_metrics import multilabel_metrics, threshold_comparison
+    from so_assets.evaluation.tag_report import ModelResult
+    from so_assets.models.core.thresholds import apply_thresholds
+
+    started = time.perf_counter()
+    scores = model.predict_scores(test)
+    clusters, tags = model.decide(scores)
+    per_second = len(test) / max(time.perf_counter() - started, 1e-9)
+    result = ModelResult(name, multilabel_metrics(test.clusters, scores.clusters, clusters,
+                                                  buckets["clusters"]),
+                         scores.clusters, clusters, model.threshold_rule,
+                         saved.get("train_seconds", 0.0), saved.get("peak_rss_mb", 0.0),
+                         float("inf") if not saved else per_second,
+                         parameters=model.params.flat())
+    if tags is not None:
+        result.tag_metrics = multilabel_metrics(test.tags, scores.tags, tags, buckets["tags"])
+        held_out = model.held_out_scores(data.validation)
+        validation_chosen = model.decide(held_out)[1]
+        result.all_tag_metrics = all_tag_metrics(
+            orphans, data.labels.tags, questions[0], held_out.tags, validation_chosen,
+            questions[1], scores.tags, tags)
+        del held_out, validation_chosen
+    if saved:
+        for level, truth, level_scores, chosen, prefix in (
+                ("clusters", test.clusters, scores.clusters, clusters, ""),
+                ("tags", test.tags, scores.tags, tags, "tags_")):
+            if level_scores is None:
+                continue
+            result.threshold_check |= threshold_comparison(
+                truth, chosen, apply_thresholds(level_scores, model.global_thresholds[level]),
+                saved["validation"].get(f"{prefix}micro_f1", float("nan")), level)
+    return result
 
 
 def score_evaluation_report(stores: Stores, log: logging.Logger,

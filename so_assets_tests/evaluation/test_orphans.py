@@ -91,3 +91,39 @@ def test_the_threshold_sweep_picks_what_trying_every_candidate_picks(seed):
     f1 = candidates.tune(scores, truth, kept)
     expected_f1, expected_threshold = _threshold_by_every_candidate(scores, truth, kept)
     assert f1 == pytest.approx(expected_f1) and candidates.threshold == expected_threshold
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_tuning_from_counts_picks_the_best_threshold_of_the_every_tag_view(seed):
+    """tuned_for counts instead of building validation's every-tag view (at 10,000 questions
+    x 15,000 tag labels the view's copies took GBs): the threshold it picks must give the best
+    micro-F1 of that view, the tags nothing can predict included."""
+    from so_assets.evaluation.tag_metrics import micro_f1
+
+    rng = np.random.default_rng(seed)
+    kept = ["k0", "k1", "k2"]
+    orphans = [f"o{i}" for i in range(8)]
+    never = [f"u{i}" for i in range(int(rng.integers(1, 30)))]
+    names = [*kept, *orphans, "unmapped"]
+    candidates = OrphanCandidates.build(
+        kept, [*((o, kept[i % 3]) for i, o in enumerate(orphans)), ("unmapped", None)],
+        names, rng.normal(size=(len(names), 4)).astype(np.float32))
+    tag_lists = [[t for t in [*kept, *orphans, "unmapped", *never] if rng.random() < 0.2]
+                 for _ in range(80)]
+    directions = rng.normal(size=(80, 4)).astype(np.float32)
+    validation = Questions(np.array([[t in tags for t in kept] for tags in tag_lists]),
+                           tag_lists, directions / np.linalg.norm(directions, axis=1,
+                                                                  keepdims=True))
+    kept_scores = np.round(rng.random((80, 3)), 2).astype(np.float32)
+    chosen = kept_scores > rng.uniform(0.3, 0.9)
+    tuned = tuned_for(candidates, kept, validation, kept_scores, chosen)
+
+    def view_f1(threshold: float) -> float:
+        trial = OrphanCandidates(candidates.orphans, candidates.target, candidates.vectors,
+                                 threshold)
+        truth, _, decided = all_tags_view(validation, kept_scores, chosen, trial, kept)
+        return micro_f1(truth, decided)
+
+    orphan_scores = candidates.scores(kept_scores, validation.directions)
+    best = max(view_f1(t) for t in [CLOSED, *np.unique(orphan_scores[orphan_scores > 0])])
+    assert view_f1(tuned.threshold) == pytest.approx(best)

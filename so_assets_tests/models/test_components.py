@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from so_assets.evaluation.tag_metrics import (
+    best_labels,
     frequency_buckets,
     multilabel_metrics,
     per_label_table,
@@ -83,6 +84,21 @@ def test_decisions_name_one_to_five_labels_like_a_stackoverflow_question():
     assert apply_thresholds(scores, 0.5, at_most=None)[0].sum() == 7
 
 
+
+def test_crowded_rows_cut_a_chunk_at_a_time_keep_each_rows_five_best(monkeypatch):
+    """Rows over five labels are cut in chunks (the whole copy took GBs at 15,000 tag labels):
+    every chunk boundary must leave each row its own five best-scored labels."""
+    from so_assets.models.core import thresholds
+
+    rng = np.random.default_rng(3)
+    scores = rng.random((50, 20)).astype(np.float32)
+    monkeypatch.setattr(thresholds, "CROWDED_ROWS", 7)
+    chosen = apply_thresholds(scores, 0.3)
+    for row, picked in zip(scores, chosen, strict=True):
+        best = set(np.argsort(-row, kind="stable")[:5].tolist())
+        assert set(np.flatnonzero(picked).tolist()) == (
+            best if (row >= 0.3).sum() > 5 else set(np.flatnonzero(row >= 0.3).tolist()))
+
 def test_ranking_metrics_on_a_hand_example():
     truth = np.array([[1, 0, 1, 0, 0, 0], [0, 1, 0, 0, 0, 0]])
     scores = np.array([[0.9, 0.8, 0.7, 0.1, 0.0, 0.0], [0.9, 0.1, 0.0, 0.0, 0.0, 0.0]])
@@ -93,6 +109,16 @@ def test_ranking_metrics_on_a_hand_example():
     second = (1 / np.log2(3)) / 1
     assert m["nDCG@5"] == pytest.approx((first + second) / 2)
 
+
+
+def test_best_labels_are_a_full_sorts_first_k_chunk_by_chunk(monkeypatch):
+    from so_assets.evaluation import tag_metrics
+
+    rng = np.random.default_rng(8)
+    scores = rng.permutation(40 * 30).reshape(40, 30).astype(np.float32)  # no ties
+    monkeypatch.setattr(tag_metrics, "RANK_ROWS", 6)
+    assert best_labels(scores, 10).tolist() == np.argsort(-scores, axis=1)[:, :10].tolist()
+    assert best_labels(scores[:, :3], 10).shape == (40, 3)  # fewer labels than asked
 
 def test_frequency_buckets_split_label_mass_in_thirds():
     train = np.zeros((100, 6))
