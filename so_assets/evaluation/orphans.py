@@ -150,16 +150,13 @@ def tuned_for(candidates: OrphanCandidates, kept_tags: Sequence[str], validation
     return own
 
 
-def all_tag_metrics(candidates: OrphanCandidates, kept_tags: Sequence[str],
-                    validation: Questions, validation_scores: np.ndarray,
-                    validation_chosen: np.ndarray, test: Questions, test_scores: np.ndarray,
-                    test_chosen: np.ndarray) -> dict[str, float]:
+def all_tag_metrics(tuned: OrphanCandidates, kept_tags: Sequence[str], test: Questions,
+                    test_scores: np.ndarray, test_chosen: np.ndarray) -> dict[str, float]:
     """Metrics over every tag of the test questions: the kept tags the model chose, orphans
-    through their kept tag (one threshold tuned on the model's validation scores), and the
-    tags nothing can predict counted as missed."""
+    through their kept tag (``tuned``: the threshold :func:`tuned_for` chose on the model's
+    validation scores), and the tags nothing can predict counted as missed."""
     from so_assets.evaluation.tag_metrics import multilabel_metrics
 
-    tuned = tuned_for(candidates, kept_tags, validation, validation_scores, validation_chosen)
     truth, scores, chosen = all_tags_view(test, test_scores, test_chosen, tuned, kept_tags)
     return {**multilabel_metrics(truth, scores, chosen),
             "orphans_predicted": float(chosen[:, test.kept_truth.shape[1]:].sum()),

@@ -73,7 +73,7 @@ def multilabel_metrics(truth: np.ndarray, scores: np.ndarray, predicted: np.ndar
     """Every summary metric of the evaluation report for one model on one split (F1 variants
     as scikit-learn defines them with zero_division=0, from per-label and per-question counts,
     so that no [n, labels] copy is made beyond one bool matrix)."""
-    y = truth.astype(bool)
+    y = truth.astype(bool, copy=False)
     hit = y & predicted
     tp_label, predicted_label, actual_label = hit.sum(0), predicted.sum(0), y.sum(0)
     tp, n_predicted, n_actual = int(tp_label.sum()), int(predicted_label.sum()), int(

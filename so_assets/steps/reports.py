@@ -106,7 +106,7 @@ def _evaluated(name: str, model: TagModel, saved: dict, data: TrainingData, test
     """One model's figures on test (its [questions, tag labels] scores, decisions and held-out
     validation scores live only while this runs: at 10,000 test questions x 15,000 tag labels
     each takes 600 MB, and the next model's must not sit beside them)."""
-    from so_assets.evaluation.orphans import all_tag_metrics
+    from so_assets.evaluation.orphans import all_tag_metrics, tuned_for
     from so_assets.evaluation.tag_metrics import multilabel_metrics, threshold_comparison
     from so_assets.evaluation.tag_report import ModelResult
     from so_assets.models.core.thresholds import apply_thresholds
@@ -124,11 +124,11 @@ def _evaluated(name: str, model: TagModel, saved: dict, data: TrainingData, test
     if tags is not None:
         result.tag_metrics = multilabel_metrics(test.tags, scores.tags, tags, buckets["tags"])
         held_out = model.held_out_scores(data.validation)
-        validation_chosen = model.decide(held_out)[1]
-        result.all_tag_metrics = all_tag_metrics(
-            orphans, data.labels.tags, questions[0], held_out.tags, validation_chosen,
-            questions[1], scores.tags, tags)
-        del held_out, validation_chosen
+        tuned = tuned_for(orphans, data.labels.tags, questions[0], held_out.tags,
+                          model.decide(held_out)[1])
+        del held_out  # gone before the test's every-tag view is built
+        result.all_tag_metrics = all_tag_metrics(tuned, data.labels.tags, questions[1],
+                                                 scores.tags, tags)
     if saved:
         for level, truth, level_scores, chosen, prefix in (
                 ("clusters", test.clusters, scores.clusters, clusters, ""),
