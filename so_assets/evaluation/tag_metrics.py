@@ -28,6 +28,7 @@ def best_labels(scores: np.ndarray, k: int) -> np.ndarray:
             top, np.argsort(-np.take_along_axis(s, top, 1), axis=1, kind="stable"), 1)
     return out
 
+
 def ranking_metrics(truth: np.ndarray, scores: np.ndarray, ks=(1, 3, 5)) -> dict[str, float]:
     """P@k, R@5 and nDCG@5 over questions with at least one true label, from each question's
     five best labels (ranked a chunk of questions at a time)."""
