@@ -278,7 +278,8 @@ def test_fine_tuning_on_the_cpu_trains_only_the_top_layers(kind):
     the top layers and the heads trained; BERT's and Qwen3's layer stacks are both found."""
     from transformers import BertConfig, BertModel, Qwen3Config, Qwen3Model
 
-    from so_assets.models.training.networks import EncoderClassifier, transformer_layers
+    from so_assets.models.training.frozen_layers import transformer_layers
+    from so_assets.models.training.networks import EncoderClassifier
 
     small = {"hidden_size": 32, "num_hidden_layers": 3, "num_attention_heads": 2,
              "intermediate_size": 64, "vocab_size": 100}
@@ -298,3 +299,93 @@ def test_fine_tuning_on_the_cpu_trains_only_the_top_layers(kind):
     network(ids, torch.ones_like(ids))[1].sum().backward()
     assert layers[0].parameters().__next__().grad is None
     assert layers[-1].parameters().__next__().grad is not None
+
+
+def tiny_encoder(kind: str, layers: int = 3, dropout: float = 0.1):
+    """A random BERT or Qwen3 with ``layers`` layers and a vocabulary of 100."""
+    from transformers import BertConfig, BertModel, Qwen3Config, Qwen3Model
+
+    small = {"hidden_size": 32, "num_hidden_layers": layers, "num_attention_heads": 2,
+             "intermediate_size": 64, "vocab_size": 100}
+    if kind == "bert":
+        return BertModel(BertConfig(**small, hidden_dropout_prob=dropout,
+                                    attention_probs_dropout_prob=dropout))
+    return Qwen3Model(Qwen3Config(**small, num_key_value_heads=1, head_dim=16,
+                                  attention_dropout=dropout))
+
+
+@pytest.mark.parametrize("kind", ["bert", "qwen3"])
+@pytest.mark.parametrize("trained_layers", [1, 2, 0])
+def test_the_frozen_layers_output_stands_in_for_the_tokens(kind, trained_layers):
+    """The top layers run on what the frozen ones output give the logits the tokens give
+    (padding columns included), and training through them reaches only the top layers."""
+    import torch
+
+    from so_assets.models.training.frozen_layers import transformer_layers
+    from so_assets.models.training.networks import EncoderClassifier
+
+    torch.manual_seed(0)
+    network = EncoderClassifier(tiny_encoder(kind), n_clusters=3, n_tags=5).eval()
+    network.train_top_layers(trained_layers)
+    ids = torch.randint(1, 100, (4, 10))
+    mask = (torch.arange(10) < torch.tensor([[8], [7], [3], [5]])).long()
+    ids = ids * mask
+    states = network.frozen_states(ids, mask)
+    assert states.shape == (4, 10, 32) and not states[:, 8:].any()  # padding in every row
+    with torch.no_grad():
+        for from_tokens, from_states in zip(network(ids, mask), network(states.clone(), mask),
+                                            strict=True):
+            torch.testing.assert_close(from_states, from_tokens, atol=1e-5, rtol=1e-4)
+    network.train()
+    network(states.clone(), mask)[1].sum().backward()
+    layers = transformer_layers(network.encoder)
+    for index, layer in enumerate(layers):
+        gradient = next(layer.parameters()).grad
+        assert (gradient is not None) == (index >= len(layers) - trained_layers)
+    assert len(layers) == 3 and all(type(layer).__name__ != "_PassThrough" for layer in layers)
+
+
+def test_every_layer_trained_has_no_frozen_output():
+    from so_assets.models.training.networks import EncoderClassifier
+
+    network = EncoderClassifier(tiny_encoder("bert"), n_clusters=3, n_tags=5)
+    network.train_top_layers(None)
+    import torch
+
+    with pytest.raises(ValueError, match="every layer"):
+        network.frozen_states(torch.ones(1, 4, dtype=torch.long), torch.ones(1, 4))
+
+
+def test_storing_the_frozen_layers_output_changes_the_cost_not_the_model(data, tiny_models,
+                                                                        tmp_path,
+                                                                        monkeypatch):
+    """Fitted with the frozen layers' output stored once (the default) or recomputed each
+    epoch (``frozen_store_mb=0``), a dropout-free encoder ends with the same scores; only the
+    first computes the store."""
+    import shutil
+
+    from transformers import BertConfig, BertModel
+
+    from so_assets.models.training.networks import EncoderClassifier
+
+    training, test = data
+    encoder = tmp_path / "bert"
+    shutil.copytree(tiny_models["bert"], encoder)
+    config = BertConfig.from_pretrained(encoder)
+    config.hidden_dropout_prob = config.attention_probs_dropout_prob = 0.0
+    BertModel(config).save_pretrained(encoder)
+    calls = []
+    original = EncoderClassifier.frozen_states
+    monkeypatch.setattr(EncoderClassifier, "frozen_states",
+                        lambda self, *a: calls.append(len(a[0])) or original(self, *a))
+    scores = {}
+    for store_mb in (2048, 0):
+        calls.clear()
+        spec = short("finetuned_encoder", encoder=str(encoder), max_length=32,
+                     trainable_layers=1, frozen_store_mb=store_mb,
+                     train={"epochs": 2, "batch_size": 32, "accumulate": 1, "lr": 1e-3})
+        trained = train_and_publish(spec, training, tmp_path / f"store-{store_mb}")
+        scores[store_mb] = trained.model.predict_scores(test).tags
+        assert sum(calls) == (len(training.train) + len(training.validation)
+                              if store_mb else 0)
+    np.testing.assert_allclose(scores[2048], scores[0], atol=2e-3)

@@ -40,6 +40,10 @@ class FinetunedParams(ClusterTagParams):
                                        "pretrained layers.", gt=0)
     train: TrainConfig | None = param(None, "The training loop's settings (unset: the "
                                             "device's defaults below).")
+    frozen_store_mb: int = param(
+        2048, "Memory for the frozen layers' output (float16), computed once before training "
+              "instead of on every epoch; when the training and validation questions need "
+              "more, or at 0, the frozen layers run each epoch.", ge=0)
 
     def for_device(self, cuda: bool) -> FinetunedParams:
         """Every unset value filled with the defaults of the device training runs on."""
@@ -91,6 +95,9 @@ class FinetunedEncoder(ClusterTagModel):
     score_batch_size = 64
     params_class = FinetunedParams
     params: FinetunedParams
+    _frozen_store: list[tuple[Inputs, list[np.ndarray]]] | None = None
+    """While fitting with frozen layers: each split's [frozen output, attention mask]."""
+    _log: logging.Logger | None = None
 
     def train_config(self) -> TrainConfig:
         if self.params.train is None:
@@ -115,7 +122,27 @@ class FinetunedEncoder(ClusterTagModel):
             log.info("finetuned_encoder: fine-tuning %s (%s) on %d questions, max %d tokens",
                      source, "every layer" if layers == EVERY_LAYER else f"top {layers} layers",
                      len(data.train), self.max_length)
-        return super().fit(data, checkpoint=checkpoint, log=log)
+        self._log = log
+        self._frozen_store = [] if self._stores_frozen_output(data) else None
+        try:
+            return super().fit(data, checkpoint=checkpoint, log=log)
+        finally:
+            self._frozen_store = None
+
+    def _stores_frozen_output(self, data: TrainingData) -> bool:
+        """Whether the frozen layers' output of the training and validation questions fits
+        in ``frozen_store_mb`` (it is stored then); logs the size either way."""
+        if self.params.trainable_layers == EVERY_LAYER:
+            return False
+        questions = len(data.train) + len(data.validation)
+        mb = questions * self.max_length * self.encoder_config.hidden_size * 2 / 2 ** 20
+        stored = 0 < mb <= self.params.frozen_store_mb
+        if self._log:
+            self._log.info("finetuned_encoder: the frozen layers' output of %d questions (%.0f "
+                           "MB) %s", questions, mb, "computed once" if stored else
+                           f"recomputed each epoch (over frozen_store_mb="
+                           f"{self.params.frozen_store_mb})")
+        return stored
 
     @property
     def max_length(self) -> int:
@@ -140,7 +167,37 @@ class FinetunedEncoder(ClusterTagModel):
         return network
 
     def network_inputs(self, inputs: Inputs) -> list[np.ndarray]:
-        return tokenize_pairs(self.tokenizer, inputs.titles, inputs.bodies, self.max_length)
+        """[token ids, attention mask]; while fitting with a frozen-output store, [the frozen
+        layers' output, attention mask], computed on a split's first use."""
+        tokens = tokenize_pairs(self.tokenizer, inputs.titles, inputs.bodies, self.max_length)
+        if self._frozen_store is None:
+            return tokens
+        for split, arrays in self._frozen_store:
+            if split is inputs:
+                return arrays
+        arrays = [self._frozen_output(*tokens), tokens[1]]
+        self._frozen_store.append((inputs, arrays))
+        return arrays
+
+    def _frozen_output(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The frozen layers' output [n, max_length, hidden] float16, a batch at a time."""
+        import torch
+
+        from so_assets.embedding.device import pick_device
+        from so_assets.models.training.progress import Progress
+
+        device = pick_device(self.train_config().device)
+        network = self.network.to(device)
+        states = np.zeros((*ids.shape, self.encoder_config.hidden_size), dtype=np.float16)
+        progress = Progress(self._log, "finetuned_encoder: frozen layers' output", len(ids),
+                            "questions")
+        for lo in range(0, len(ids), self.score_batch_size):
+            hi = lo + self.score_batch_size
+            batch = network.frozen_states(torch.from_numpy(ids[lo:hi]).to(device),
+                                          torch.from_numpy(mask[lo:hi]).to(device))
+            states[lo:hi] = batch.float().clamp(-65504, 65504).cpu().numpy()
+            progress.step(len(batch))
+        return states
 
     def _frozen(self) -> set[str]:
         return {f"encoder.{name}" for name, p in self.network.encoder.named_parameters()

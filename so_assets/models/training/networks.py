@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from so_assets.models.training.frozen_layers import frozen_output, top_output, transformer_layers
+
 
 def mixup(hidden: torch.Tensor, targets: torch.Tensor, alpha: float
           ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -224,7 +226,11 @@ class TitleBodyRecurrent(nn.Module):
 
 class EncoderClassifier(nn.Module):
     """A transformer encoder, pooled (mean or last token), then the label heads. Columns that
-    are padding for the whole batch (either side) are cut before the encoder runs."""
+    are padding for the whole batch (either side) are cut before the encoder runs.
+
+    With its lower layers frozen (:meth:`train_top_layers`), it also reads what they output
+    (:meth:`frozen_states`) in place of the token ids, so that training, which never changes
+    them, need not run them again each epoch."""
 
     def __init__(self, encoder: nn.Module, n_clusters: int, n_tags: int, pooling: str = "mean",
                  head_lr_scale: float = 20.0, dropout: float = 0.1) -> None:
@@ -232,27 +238,59 @@ class EncoderClassifier(nn.Module):
         self.encoder, self.pooling, self.head_lr_scale = encoder, pooling, head_lr_scale
         self.dropout = nn.Dropout(dropout)
         self.heads = LabelHeads(encoder.config.hidden_size, n_clusters, n_tags)
+        self.first_trainable: int | None = None
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+    def forward(self, tokens_or_states: torch.Tensor, attention_mask: torch.Tensor):
+        """Label logits from token ids [n, length], or from :meth:`frozen_states`' float
+        output [n, length, hidden] for the same question."""
         from so_assets.embedding.pooling import last_token_pool, mean_pool
 
         keep = attention_mask.bool().any(0)
         keep[0] = True
-        ids, mask = input_ids[:, keep], attention_mask[:, keep]
-        states = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+        inputs, mask = tokens_or_states[:, keep], attention_mask[:, keep]
+        if inputs.is_floating_point():
+            if self.first_trainable is None:
+                raise ValueError("hidden states given to an encoder whose every layer trains")
+            states = top_output(self.encoder, self.first_trainable,
+                                inputs.to(self.heads.tags.weight.dtype), mask)
+        else:
+            states = self.encoder(input_ids=inputs, attention_mask=mask).last_hidden_state
         pool = last_token_pool if self.pooling == "last_token" else mean_pool
         return self.heads(self.dropout(pool(states, mask.bool()).float()))
+
+    def frozen_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+                      ) -> torch.Tensor:
+        """What the frozen lower layers output for these tokens [n, length, hidden] (zeros in
+        columns that are padding for every row), in eval mode (no dropout), for
+        :meth:`forward` to read instead of the ids."""
+        if self.first_trainable is None:
+            raise ValueError("every layer of this encoder trains: no frozen output to store")
+        keep = attention_mask.bool().any(0)
+        keep[0] = True
+        was_training = self.encoder.training
+        self.encoder.eval()
+        try:
+            with torch.inference_mode():
+                kept = frozen_output(self.encoder, self.first_trainable, input_ids[:, keep],
+                                     attention_mask[:, keep])
+                states = kept.new_zeros((*input_ids.shape, kept.shape[-1]))
+                states[:, keep] = kept
+                return states
+        finally:
+            self.encoder.train(was_training)
 
     def train_top_layers(self, count: int | None) -> None:
         """Freeze the embeddings and every transformer layer but the top ``count`` (None:
         train them all). Frozen lower layers build no autograd graph, so an epoch costs
-        their forward pass only."""
+        their forward pass only, or nothing once :meth:`frozen_states` is stored."""
         if count is None:
+            self.first_trainable = None
             return
         layers = transformer_layers(self.encoder)
+        self.first_trainable = max(len(layers) - count, 0)
         for parameter in self.encoder.parameters():
             parameter.requires_grad_(False)
-        for layer in layers[len(layers) - count:] if count > 0 else []:
+        for layer in layers[self.first_trainable:]:
             for parameter in layer.parameters():
                 parameter.requires_grad_(True)
 
@@ -262,16 +300,6 @@ class EncoderClassifier(nn.Module):
         return [{"params": [p for p in self.encoder.parameters() if p.requires_grad],
                  "lr": lr},
                 {"params": self.heads.parameters(), "lr": lr * self.head_lr_scale}]
-
-
-def transformer_layers(encoder: nn.Module) -> nn.ModuleList:
-    """The stack of transformer blocks of a Hugging Face encoder (BERT's ``encoder.layer``,
-    Qwen's ``layers``): the module list as long as the configured number of layers."""
-    count = encoder.config.num_hidden_layers
-    for module in encoder.modules():
-        if isinstance(module, nn.ModuleList) and len(module) == count:
-            return module
-    raise ValueError(f"{type(encoder).__name__}: no list of {count} transformer layers found")
 
 
 class SegmentSeq2Seq(nn.Module):
