@@ -389,3 +389,58 @@ def test_storing_the_frozen_layers_output_changes_the_cost_not_the_model(data, t
         assert sum(calls) == (len(training.train) + len(training.validation)
                               if store_mb else 0)
     np.testing.assert_allclose(scores[2048], scores[0], atol=2e-3)
+
+
+def test_a_one_thread_family_trains_and_scores_on_one_thread_and_restores_them(data, tmp_path):
+    import torch
+
+    from so_assets.models.tags.word_models import EmbeddingBagModel
+
+    seen: list[int] = []
+
+    class Observed(EmbeddingBagModel):
+        def build_network(self, dim):
+            network = super().build_network(dim)
+            network.register_forward_pre_hook(lambda *_: seen.append(torch.get_num_threads()))
+            return network
+
+    training, test = data
+    spec = short("embedding_bag", **CASES["embedding_bag"])
+    model = Observed(LABELS, spec.params)
+    assert model.train_config().threads == 1
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        model.fit(training)
+        model.predict_scores(test)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert seen and set(seen) == {1}
+
+
+def test_seq2seq_picks_its_epoch_by_the_validation_loss_per_target_token(data):
+    import torch
+
+    training, _ = data
+    spec = short("seq2seq_tags", t5_config=CASES["seq2seq_tags"]["t5_config"],
+                 epoch_signal="loss", train={"epochs": 4})
+    model = spec.model(LABELS, spec.params)
+    result = model.fit(training)
+    figures = [row["validation"] for row in result.history]
+    assert all(f < 0 for f in figures) and result.best_score == max(figures)
+    assert figures[-1] > figures[0]  # it learns: the loss falls
+    model.network.eval()
+    validation = training.validation
+    with torch.inference_mode():  # one batch, every token weighted alike
+        inputs = [torch.from_numpy(a) for a in model.network_inputs(validation)]
+        labels = model.target_sequences(validation.tags)
+        logits = model.network.t5(inputs_embeds=model.network._encoder_inputs(*inputs)[0],
+                                  attention_mask=model.network._encoder_inputs(*inputs)[1],
+                                  labels=labels).logits
+        direct = torch.nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(),
+                                                   ignore_index=-100)
+        model.score_batch_size = 32  # four batches of different target lengths
+        figure = model.epoch_figure(model.network, validation, torch.device("cpu"))
+    assert figure == pytest.approx(-float(direct), rel=1e-4)
+    assert figure == pytest.approx(result.best_score, rel=1e-4)

@@ -73,6 +73,28 @@ def test_trainer_learns_keeps_the_best_state_and_checkpoints(tmp_path):
     assert all(torch.equal(saved[k], v) for k, v in model.state_dict().items())
 
 
+@pytest.mark.parametrize("fast_bf16", [True, False])
+def test_training_runs_in_bf16_only_where_the_cpu_multiplies_it(fast_bf16, monkeypatch,
+                                                                tmp_path):
+    """With bf16 matrix units the training steps' matrix products run in bf16 (the weights
+    and validation stay float32) and the network still learns; elsewhere all is float32."""
+    import so_assets.models.training.torch_loop as torch_loop
+
+    monkeypatch.setattr(torch_loop, "cpu_has_fast_bf16", lambda: fast_bf16)
+    dtypes: dict[bool, set[torch.dtype]] = {True: set(), False: set()}
+    hook = torch.nn.modules.module.register_module_forward_hook(
+        lambda module, _, out: dtypes[module.training].add(out.dtype)
+        if isinstance(module, torch.nn.Linear) else None)
+    try:
+        model, result, _ = fit_mlp(tmp_path, epochs=10)
+    finally:
+        hook.remove()
+    assert dtypes[True] == ({torch.bfloat16} if fast_bf16 else {torch.float32})
+    assert dtypes[False] == {torch.float32}
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    assert result.best_score > 0.8
+
+
 def test_early_stopping_stops_when_validation_stalls(tmp_path):
     _, result, _ = fit_mlp(tmp_path, epochs=200, patience=2, lr=1e-7)
     assert len(result.history) < 200

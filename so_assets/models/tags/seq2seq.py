@@ -9,8 +9,8 @@ through its own tokenizer and writes the tags (or path codes) as text.
 
 Scores come from beam search: a tag's score is the posterior mass of the beams that wrote it
 (beam log-probabilities, softmax over the beams), a cluster's the mass of the beams that wrote
-any of its tags; thresholds are then tuned on validation like every other model's. Early
-stopping's per-epoch validation decodes greedily instead (see ``validation_scores``).
+any of its tags; thresholds are then tuned on validation like every other model's. The epoch
+is picked on greedy decoding of validation, or on its teacher-forced loss (``epoch_figure``).
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from so_assets.models.core.base import Need, Scores, TagModel, Target, TrainResult
-from so_assets.models.core.data import Inputs, TrainingData
+from so_assets.models.core.data import Inputs, SplitData, TrainingData
 from so_assets.models.tags.finetuned import tokenize_pairs
 from so_assets.models.tags.tag_codec import TagCodec
-from so_assets.models.training.config import TorchParams, TrainConfig
+from so_assets.models.training.config import SequenceTorchParams, TrainConfig
 from so_assets.models.training.torch_model import FloatRows, TorchModel, minibatches
 from so_assets.params import Params, param
 from so_assets.storage.embedding_kinds import TOKEN_FIELDS
@@ -51,7 +51,7 @@ class T5Size(Params):
 
 
 @dataclass(frozen=True)
-class Seq2SeqParams(TorchParams):
+class Seq2SeqParams(SequenceTorchParams):
     target: Literal["tags", "paths"] = param("tags", "Write the kept tags, or their tag-tree "
                                                      "path codes.")
     t5: str = param("", "A local T5 checkpoint that reads the question's text (empty: "
@@ -60,6 +60,12 @@ class Seq2SeqParams(TorchParams):
     max_length: int = param(256, "Text tokens a local T5 checkpoint reads.", ge=8)
     beams: int = param(8, "Beams of the constrained beam search.", ge=1)
     max_tags: int = param(5, "Tags written per question at most.", ge=1)
+    epoch_signal: Literal["greedy", "loss"] = param(
+        "greedy", "What picks the epoch: the micro-F1 of greedily written validation tags "
+                  "(gains under the split's noise floor do not count), or the teacher-forced "
+                  "loss of their tag sequences (smooth, every fall counts: on biology 16 "
+                  "epochs instead of 6, +0.5 to +1.0 points of validation micro-F1 for 2.8x "
+                  "the training time).")
     train: TrainConfig = param(TrainConfig(epochs=20, lr=1e-3, batch_size=64, patience=3),
                                "The training loop's settings.")
 
@@ -132,8 +138,6 @@ class Seq2SeqTagger(TorchModel, TagModel):
         return [inputs.tokens[name] for name in TOKEN_FIELDS]
 
     def training_batches(self, data: TrainingData, config: TrainConfig):
-        import torch
-
         train = data.train
         if self.source or train.tokens is not None:
             batches = minibatches([*self.network_inputs(train), FloatRows(train.tags)],
@@ -142,32 +146,59 @@ class Seq2SeqTagger(TorchModel, TagModel):
             from so_assets.models.training.sequence_stream import SequenceStream
 
             stream = SequenceStream(data.vectors, train.question_ids, FloatRows(train.tags),
-                                    batch_size=config.batch_size, seed=config.seed)
+                                    batch_size=config.batch_size, seed=config.seed,
+                                    memory_mb=self.params.stream_memory_mb)
             batches = lambda: (batch[:-1] for batch in stream)  # noqa: E731 (drop row ids)
-        max_tags = self.params.max_tags
 
         def loss_of_batch(network, batch, device):
             *inputs, tags = batch
-            targets = [self.codec.encode(row, max_tags) for row in tags.numpy()]
-            width = max(len(t) for t in targets)
-            labels = torch.full((len(targets), width), -100, dtype=torch.long)
-            for i, t in enumerate(targets):
-                labels[i, : len(t)] = torch.tensor(t)
-            return network(*(x.to(device) for x in inputs), labels=labels.to(device))
+            return network(*(x.to(device) for x in inputs),
+                           labels=self.target_sequences(tags.numpy()).to(device))
 
         return batches, loss_of_batch
+
+    def target_sequences(self, tags: np.ndarray) -> torch.Tensor:
+        """The token sequences the decoder learns to write for rows of the tag matrix,
+        -100 after each one's end (ignored by the loss)."""
+        import torch
+
+        targets = [self.codec.encode(row, self.params.max_tags) for row in tags]
+        labels = torch.full((len(targets), max(map(len, targets), default=1)), -100,
+                            dtype=torch.long)
+        for i, t in enumerate(targets):
+            labels[i, : len(t)] = torch.tensor(t)
+        return labels
 
     def outputs(self, network: torch.nn.Module, batch: list[torch.Tensor]
                 ) -> list[torch.Tensor]:
         return self.decode(network, batch, self.params.beams)
 
-    def validation_scores(self, network: torch.nn.Module, split: Inputs,
-                          device: torch.device) -> Scores:
-        """Each epoch's validation decodes greedily (one beam): a tenth of the beam search's
-        cost (no beams, no cache reordering), and the written tags rank epochs as the beams
-        do; the saved model's scores come from the full beam search."""
-        return self.to_scores(self.score_batches(
-            network, split, device, lambda net, batch: self.decode(net, batch, beams=1)))
+    def epoch_figure(self, network: torch.nn.Module, split: SplitData,
+                     device: torch.device) -> float:
+        """The micro-F1 of greedy decoding (one beam, each written tag scoring 1: a tenth of
+        the beam search's cost), or with ``epoch_signal: loss`` minus the validation
+        questions' mean loss per target token (teacher forcing: one pass, no decoding). The
+        saved model's scores come from the full beam search either way."""
+        import torch
+
+        if self.params.epoch_signal == "greedy":
+            return self.selection_value(split, self.to_scores(self.score_batches(
+                network, split, device, lambda net, batch: self.decode(net, batch, beams=1))))
+        arrays = self.network_inputs(split)
+        total = tokens = 0.0
+        for lo in range(0, len(split), self.score_batch_size):
+            labels = self.target_sequences(split.tags[lo: lo + self.score_batch_size])
+            batch = [torch.from_numpy(a[lo: lo + self.score_batch_size]).to(device)
+                     for a in arrays]
+            n = float((labels != -100).sum())
+            total += float(network(*batch, labels=labels.to(device))) * n
+            tokens += n
+        return -total / max(tokens, 1.0)
+
+    def epoch_figure_name(self, split: SplitData) -> tuple[str, float]:
+        if self.params.epoch_signal == "greedy":
+            return super().epoch_figure_name(split)
+        return "validation -loss", 0.0
 
     def decode(self, network: torch.nn.Module, batch: list[torch.Tensor], beams: int
                ) -> list[torch.Tensor]:

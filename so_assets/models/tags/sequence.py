@@ -9,7 +9,7 @@ import numpy as np
 
 from so_assets.models.core.base import Need, Scores, TagModel
 from so_assets.models.core.data import Inputs, TrainingData
-from so_assets.models.training.config import Loss, TorchParams, TrainConfig
+from so_assets.models.training.config import Loss, SequenceTorchParams, TrainConfig
 from so_assets.models.training.torch_model import TorchModel, make_loss
 from so_assets.params import param
 from so_assets.storage.embedding_kinds import TOKEN_FIELDS
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class SequenceParams(TorchParams):
+class SequenceParams(SequenceTorchParams):
     hidden: int = param(256, "Width of the convolution and attention layers.", ge=1)
     loss: Loss = param("focal", "The training loss.")
     train: TrainConfig = param(TrainConfig(epochs=40, lr=5e-4, batch_size=64),
@@ -28,7 +28,8 @@ class SequenceParams(TorchParams):
 
 
 class SequenceModel(TorchModel, TagModel):
-    """Training streams [4 + 32, d] sequences from HDF5 (a shuffle buffer at a time)."""
+    """Training streams [4 + 32, d] sequences from HDF5 (a shuffle buffer at a time), read once
+    when they fit in ``stream_memory_mb``."""
 
     family = "sequence_dsf"
     needs = frozenset({Need.TOKENS})
@@ -51,7 +52,8 @@ class SequenceModel(TorchModel, TagModel):
 
         loss_fn = make_loss(self.params.loss, data.train.clusters)
         stream = SequenceStream(data.vectors, data.train.question_ids, data.train.clusters,
-                                batch_size=config.batch_size, seed=config.seed)
+                                batch_size=config.batch_size, seed=config.seed,
+                                memory_mb=self.params.stream_memory_mb)
 
         def loss_of_batch(network, batch, device):
             title, title_mask, body, body_mask, y, _ = (t.to(device) for t in batch)

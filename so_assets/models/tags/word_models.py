@@ -28,7 +28,8 @@ class EmbeddingBagParams(ClusterTagParams):
     dim: int = param(64, "Width of every bucket's embedding.", ge=1)
     max_ngrams: int = param(600, "Word and bigram ids read per question at most.", ge=1)
     train: TrainConfig = param(TrainConfig(epochs=40, lr=2e-2, batch_size=128, patience=4,
-                                           weight_decay=0.0), "The training loop's settings.")
+                                           weight_decay=0.0, threads=1),
+                               "The training loop's settings.")
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ class RecurrentParams(ClusterTagParams):
     title_words: int = param(24, "Title words read.", ge=1)
     body_words: int = param(120, "Body words read (the first ones).", ge=1)
     aux_weight: float = param(0.3, "Weight of the title-only auxiliary heads' loss.", ge=0)
-    train: TrainConfig = param(TrainConfig(epochs=15, lr=2e-3, batch_size=64, patience=4),
+    train: TrainConfig = param(TrainConfig(epochs=15, lr=2e-3, batch_size=64, patience=4,
+                                           threads=1, bf16=False),
                                "The training loop's settings.")
 
 

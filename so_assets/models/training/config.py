@@ -31,7 +31,10 @@ class TrainConfig(Params):
     device: Literal["auto", "cpu", "cuda"] = param("auto", "Where to train: CUDA when "
                                                            "present unless set.")
     accumulate: int = param(1, "Minibatches whose gradients are summed before one step.", ge=1)
-    bf16: bool = param(True, "Autocast to bfloat16 on CUDA (the CPU always runs float32).")
+    bf16: bool = param(True, "Autocast the training steps to bfloat16 on CUDA and on a CPU "
+                             "with bf16 matrix units (AMX, AVX-512 BF16); float32 elsewhere.")
+    threads: int = param(0, "CPU compute threads while training and scoring (0: every core; "
+                            "1 where a second core does not shorten a step).", ge=0)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,15 @@ class TorchParams(Params):
     """What every torch family takes: how its network is trained."""
 
     train: TrainConfig = param(TrainConfig(), "The training loop's settings.")
+
+
+@dataclass(frozen=True)
+class SequenceTorchParams(TorchParams):
+    """What the torch families that train on the stored token sequences take besides."""
+
+    stream_memory_mb: int = param(1024, "Training sequences kept in memory after the first "
+                                        "epoch up to this size (MB; over it, or 0, every "
+                                        "epoch reads them from HDF5 again).", ge=0)
 
 
 Loss = Literal["bce", "asl", "focal"]

@@ -1,6 +1,7 @@
 """The torch epoch loop every torch family trains with: AdamW, OneCycleLR or
 ReduceLROnPlateau, early stopping on a validation figure with patience, gradient clipping,
-seeding, the best state kept and checkpointed, CUDA when present."""
+seeding, the best state kept and checkpointed, CUDA when present, bf16 autocast where the
+hardware multiplies bf16 (validation and scoring stay float32)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from so_assets.embedding.device import pick_device
+from so_assets.embedding.device import cpu_has_fast_bf16, pick_device
 from so_assets.models.core.base import TrainResult
 from so_assets.models.training.config import TrainConfig
 from so_assets.storage.leftovers import writer_suffix
@@ -63,7 +64,7 @@ def train_network(
     else:
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max",
                                                                factor=0.5, patience=2)
-    autocast = config.bf16 and device.type == "cuda"
+    autocast = config.bf16 and (device.type == "cuda" or cpu_has_fast_bf16())
 
     def optimizer_step() -> None:
         if config.clip_grad:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from so_assets.models.core.base import Model, Scores, TrainResult
-from so_assets.models.core.data import Inputs, TrainingData
+from so_assets.models.core.data import Inputs, SplitData, TrainingData
 
 if TYPE_CHECKING:
     import torch
@@ -55,6 +55,7 @@ class TorchModel(Model):
 
     def fit(self, data: TrainingData, *, checkpoint: Path | None = None,
             log: logging.Logger | None = None) -> TrainResult:
+        from so_assets.embedding.device import cpu_threads
         from so_assets.models.training.torch_loop import seed_everything, train_network
 
         config = self.train_config()
@@ -64,25 +65,34 @@ class TorchModel(Model):
         batches, loss_of_batch = self.training_batches(data, config)
 
         def validate(network, device) -> float:
-            return self.selection_value(
-                data.validation, self.validation_scores(network, data.validation, device))
+            return self.epoch_figure(network, data.validation, device)
 
-        min_gain = (self.selection_noise(data.validation) if config.min_gain is None
-                    else config.min_gain)
-        return train_network(self.network, config, batches,
-                             int(np.ceil(len(data.train) / config.batch_size)), loss_of_batch,
-                             validate, checkpoint, log, f"validation {self.selection_metric}",
-                             min_gain)
+        name, noise = self.epoch_figure_name(data.validation)
+        min_gain = noise if config.min_gain is None else config.min_gain
+        with cpu_threads(config.threads):
+            return train_network(self.network, config, batches,
+                                 int(np.ceil(len(data.train) / config.batch_size)),
+                                 loss_of_batch, validate, checkpoint, log, name, min_gain)
 
-    def validation_scores(self, network: torch.nn.Module, split: Inputs,
-                          device: torch.device) -> Scores:
-        """The scores each epoch's validation figure is taken from: the model's own, unless a
-        family has a cheaper stand-in that ranks epochs alike."""
-        return self.to_scores(self.score_batches(network, split, device))
+    def epoch_figure(self, network: torch.nn.Module, split: SplitData,
+                     device: torch.device) -> float:
+        """The validation figure that picks the epoch (higher is better): the task's
+        :meth:`selection_value` of the model's own scores, unless a family ranks epochs by
+        another."""
+        return self.selection_value(split, self.to_scores(
+            self.score_batches(network, split, device)))
+
+    def epoch_figure_name(self, split: SplitData) -> tuple[str, float]:
+        """What :meth:`epoch_figure` is called in the log, and its chance noise on ``split``
+        (gains below it do not keep training going)."""
+        return f"validation {self.selection_metric}", self.selection_noise(split)
 
     def predict_scores(self, inputs: Inputs) -> Scores:
+        from so_assets.embedding.device import cpu_threads
+
         self.network.eval()
-        return self.to_scores(self.score_batches(self.network, inputs))
+        with cpu_threads(self.train_config().threads):
+            return self.to_scores(self.score_batches(self.network, inputs))
 
     def score_batches(self, network: torch.nn.Module, inputs: Inputs,
                       device: torch.device | None = None,
