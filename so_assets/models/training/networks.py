@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from so_assets.models.training.frozen_layers import frozen_output, top_output, transformer_layers
+from so_assets.models.training.recurrent_states import final_states
 
 
 def mixup(hidden: torch.Tensor, targets: torch.Tensor, alpha: float
@@ -210,12 +211,8 @@ class TitleBodyRecurrent(nn.Module):
 
     @staticmethod
     def _encode(rnn: nn.RNNBase, x: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
-        lengths = (ids != 0).sum(1).clamp(min=1).cpu()
-        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True,
-                                                   enforce_sorted=False)
-        _, state = rnn(packed)
-        last = state[0] if isinstance(state, tuple) else state  # LSTM: (h, c)
-        return torch.cat([last[-2], last[-1]], dim=1)  # both directions' final states
+        """Both directions' final states over each question's words (ids 0 are padding)."""
+        return final_states(rnn, x, (ids != 0).sum(1))
 
     def forward(self, title_ids: torch.Tensor, body_ids: torch.Tensor):
         title = self._encode(self.title, self.dropout(self.embed(title_ids)), title_ids)

@@ -55,8 +55,11 @@ def train_network(
     device = pick_device(config.device)
     model.to(device)
     groups = getattr(model, "parameter_groups", None)
+    # fused: one kernel over every parameter instead of one op per tensor per moment; on the
+    # CPU it took embedding_bag's step (8.4M embedding weights) from 105 to 42 ms
     optimizer = torch.optim.AdamW(groups(config.lr) if groups else model.parameters(),
-                                  lr=config.lr, weight_decay=config.weight_decay)
+                                  lr=config.lr, weight_decay=config.weight_decay,
+                                  fused=device.type in ("cpu", "cuda"))
     steps = config.epochs * max(-(-steps_per_epoch // config.accumulate), 1)
     if config.scheduler == "onecycle":
         scheduler: Any = torch.optim.lr_scheduler.OneCycleLR(
