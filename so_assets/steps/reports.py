@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from so_assets.models.core.data import LabelSpace
@@ -86,10 +87,12 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger,
     orphans = _orphan_candidates(stores, data.labels.tags)
     validation_questions, test_questions = _questions(data.validation), _questions(test)
     results = []
-    for name, model, saved in [("most_frequent_baseline", baseline, {}),
-                               *((s.name, m, saved) for s, m, saved in models)]:
+    for name, model, saved, folder in [
+            ("most_frequent_baseline", baseline, {}, None),
+            *((s.name, m, saved, current_dir(stores.models_dir, s.asset_name))
+              for s, m, saved in models)]:
         results.append(_evaluated(name, model, saved, data, test, buckets, orphans,
-                                  (validation_questions, test_questions)))
+                                  (validation_questions, test_questions), folder))
         log.info("%s: test micro-F1 %.4f", name, results[-1].metrics["micro_f1"])
     report = tag_report(results, test.clusters, len(data.train), data.labels.cluster_names,
                         stores.reports_dir / "tag_evaluation")
@@ -101,15 +104,17 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger,
 
 
 def _evaluated(name: str, model: TagModel, saved: dict, data: TrainingData, test: SplitData,
-               buckets: dict, orphans: OrphanCandidates, questions: tuple[Questions, Questions]
-               ) -> ModelResult:
+               buckets: dict, orphans: OrphanCandidates, questions: tuple[Questions, Questions],
+               folder: Path | None) -> ModelResult:
     """One model's figures on test (its [questions, tag labels] scores, decisions and held-out
     validation scores live only while this runs: at 10,000 test questions x 15,000 tag labels
-    each takes 600 MB, and the next model's must not sit beside them)."""
+    each takes 600 MB, and the next model's must not sit beside them). The validation scores
+    come from the model's folder ``folder`` when it stored them for these very questions."""
     from so_assets.evaluation.orphans import all_tag_metrics, tuned_for
     from so_assets.evaluation.tag_metrics import multilabel_metrics, threshold_comparison
     from so_assets.evaluation.tag_report import ModelResult
     from so_assets.models.core.thresholds import apply_thresholds
+    from so_assets.models.publication.held_out import read_held_out_scores
 
     started = time.perf_counter()
     scores = model.predict_scores(test)
@@ -123,10 +128,11 @@ def _evaluated(name: str, model: TagModel, saved: dict, data: TrainingData, test
                          parameters=model.params.flat())
     if tags is not None:
         result.tag_metrics = multilabel_metrics(test.tags, scores.tags, tags, buckets["tags"])
-        held_out = model.held_out_scores(data.validation)
+        stored = read_held_out_scores(folder, data.validation.question_ids) if folder else None
+        held_out = stored or model.held_out_scores(data.validation)
         tuned = tuned_for(orphans, data.labels.tags, questions[0], held_out.tags,
                           model.decide(held_out)[1])
-        del held_out  # gone before the test's every-tag view is built
+        del held_out, stored  # gone before the test's every-tag view is built
         result.all_tag_metrics = all_tag_metrics(tuned, data.labels.tags, questions[1],
                                                  scores.tags, tags)
     if saved:

@@ -309,3 +309,28 @@ def test_two_trainings_on_the_same_inputs_give_the_same_model(name, tmp_path):
     assert first.metrics["validation"] == second.metrics["validation"]
     assert first.metrics["history"][-1]["train_loss"] == second.metrics["history"][-1][
         "train_loss"]
+
+
+def test_published_validation_scores_are_reused_only_for_the_same_questions(tmp_path,
+                                                                            monkeypatch):
+    """The report reads a model's stored validation scores instead of scoring validation
+    again: they equal what the published model gives, and another split gets none."""
+    from so_assets.models.publication import held_out
+    from so_assets.models.publication.train import train_and_publish
+    from so_assets.models.registry import load_model, tag_model
+
+    x, y = separable(n=400)
+    data = synthetic_data(x, y, slice(0, 300), slice(300, 400))
+    trained = train_and_publish(tag_model("mlp"), data, tmp_path / "models")
+    ids = data.validation.question_ids
+    stored = held_out.read_held_out_scores(trained.folder, ids)
+    fresh = load_model(trained.folder).held_out_scores(data.validation)
+    np.testing.assert_allclose(stored.clusters, fresh.clusters, atol=1e-6)
+    assert (stored.tags is None) == (fresh.tags is None)
+    assert held_out.read_held_out_scores(trained.folder, ids[::-1]) is None
+    assert held_out.read_held_out_scores(trained.folder, ids[:-1]) is None
+
+    monkeypatch.setattr(held_out, "MAX_STORED_MB", 0)
+    too_big = train_and_publish(tag_model("mlp"), data, tmp_path / "other")
+    assert not (too_big.folder / held_out.FILE).exists()
+    assert held_out.read_held_out_scores(too_big.folder, ids) is None

@@ -17,6 +17,7 @@ import numpy as np
 from so_assets.models.core.base import Model, ScoreModel, TagModel, TrainResult
 from so_assets.models.core.data import TrainingData
 from so_assets.models.publication.artifacts import new_version_dir, publish
+from so_assets.models.publication.held_out import write_held_out_scores
 from so_assets.models.publication.shared_parts import SHARED, fit_or_reuse
 from so_assets.models.registry import ModelSpec, baseline_for
 
@@ -89,6 +90,7 @@ def train_and_publish(spec: ModelSpec, data: TrainingData, models_dir: Path,
         held_out = model.held_out_scores(data.validation)
         model.calibrate(data.validation, held_out)
         validation = model.evaluate(data.validation, held_out)
+        write_held_out_scores(version, data.validation.question_ids, held_out)
     else:  # recalibration changes a score model's predictions: evaluate after it
         model.calibrate(data.validation)
         validation = model.evaluate(data.validation)
