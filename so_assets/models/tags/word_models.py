@@ -40,9 +40,11 @@ class RecurrentParams(ClusterTagParams):
     title_words: int = param(24, "Title words read.", ge=1)
     body_words: int = param(120, "Body words read (the first ones).", ge=1)
     aux_weight: float = param(0.3, "Weight of the title-only auxiliary heads' loss.", ge=0)
-    train: TrainConfig = param(TrainConfig(epochs=15, lr=2e-3, batch_size=64, patience=4,
-                                           threads=1, bf16=False),
-                               "The training loop's settings.")
+    train: TrainConfig = param(TrainConfig(epochs=10, lr=1e-2, scheduler="onecycle",
+                                           batch_size=64, patience=4, threads=1, bf16=False),
+                               "The training loop's settings (one cycle over 10 epochs: on "
+                               "biology the validation figures of 15 epochs at a plateau "
+                               "rate, in 59 % of the time).")
 
 
 class EmbeddingBagModel(ClusterTagModel):
