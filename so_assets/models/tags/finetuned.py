@@ -180,21 +180,27 @@ class FinetunedEncoder(ClusterTagModel):
         return arrays
 
     def _frozen_output(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """The frozen layers' output [n, max_length, hidden] float16, a batch at a time."""
+        """The frozen layers' output [n, max_length, hidden] float16, a batch at a time, in
+        bf16 autocast where training autocasts (the trained layers' first product reads it in
+        bf16 there anyway): on biology's 10,652 training questions 51 -> about 17 s."""
         import torch
 
         from so_assets.embedding.device import pick_device
         from so_assets.models.training.progress import Progress
+        from so_assets.models.training.torch_loop import autocast_bf16
 
-        device = pick_device(self.train_config().device)
+        config = self.train_config()
+        device = pick_device(config.device)
         network = self.network.to(device)
+        bf16 = autocast_bf16(config, device)
         states = np.zeros((*ids.shape, self.encoder_config.hidden_size), dtype=np.float16)
         progress = Progress(self._log, "finetuned_encoder: frozen layers' output", len(ids),
                             "questions")
         for lo in range(0, len(ids), self.score_batch_size):
             hi = lo + self.score_batch_size
-            batch = network.frozen_states(torch.from_numpy(ids[lo:hi]).to(device),
-                                          torch.from_numpy(mask[lo:hi]).to(device))
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                batch = network.frozen_states(torch.from_numpy(ids[lo:hi]).to(device),
+                                              torch.from_numpy(mask[lo:hi]).to(device))
             states[lo:hi] = batch.float().clamp(-65504, 65504).cpu().numpy()
             progress.step(len(batch))
         return states

@@ -32,6 +32,12 @@ def seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+def autocast_bf16(config: TrainConfig, device: torch.device) -> bool:
+    """Whether training computes in bf16 autocast: asked for (``config.bf16``) and on CUDA
+    or a CPU that multiplies bf16 in hardware."""
+    return config.bf16 and (device.type == "cuda" or cpu_has_fast_bf16())
+
+
 def train_network(
     model: torch.nn.Module,
     config: TrainConfig,
@@ -67,7 +73,7 @@ def train_network(
     else:
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max",
                                                                factor=0.5, patience=2)
-    autocast = config.bf16 and (device.type == "cuda" or cpu_has_fast_bf16())
+    autocast = autocast_bf16(config, device)
 
     def optimizer_step() -> None:
         if config.clip_grad:
