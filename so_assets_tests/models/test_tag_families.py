@@ -444,3 +444,23 @@ def test_seq2seq_picks_its_epoch_by_the_validation_loss_per_target_token(data):
         figure = model.epoch_figure(model.network, validation, torch.device("cpu"))
     assert figure == pytest.approx(-float(direct), rel=1e-4)
     assert figure == pytest.approx(result.best_score, rel=1e-4)
+
+
+def test_the_hybrid_gives_a_label_every_training_question_carries_score_one(data, tmp_path):
+    """As on the Data Explorer export, where every question carries data-science: the shared
+    stacker alone does not always rank such a label first; it scores 1, saved and loaded."""
+    import dataclasses
+
+    def everywhere(split: SplitData) -> SplitData:
+        tags, clusters = split.tags.copy(), split.clusters.copy()
+        tags[:, 0] = clusters[:, 0] = 1
+        return dataclasses.replace(split, tags=tags, clusters=clusters)
+
+    training, test = data
+    training = dataclasses.replace(training, train=everywhere(training.train),
+                                   validation=everywhere(training.validation))
+    trained = train_and_publish(short("hybrid", **CASES["hybrid"]), training, tmp_path)
+    for model in (trained.model, load_model(trained.folder)):
+        scores = model.predict_scores(everywhere(test))
+        assert (scores.tags[:, 0] == 1).all() and (scores.clusters[:, 0] == 1).all()
+        assert (scores.tags[:, 1:] < 1).all()

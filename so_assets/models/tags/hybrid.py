@@ -16,6 +16,10 @@ stackers see first-stage scores as they look on unseen questions. On robotics th
 stackers eight times the questions that validation has (2,200 against 278) and lifted the
 test micro-F1 of clusters from 0.643 to 0.665 (TF-IDF: 0.621); validation stays unseen by every
 stage, for thresholds.
+
+A label that every training question carries scores 1, as in ``tfidf_linear``: the stackers'
+weights are shared by every label, and on the Data Explorer export, whose every question carries
+``data-science``, they ranked it first on 99.3 % of the test questions only.
 """
 
 from __future__ import annotations
@@ -81,6 +85,8 @@ class HybridFusion(TagModel):
         self.membership = self.labels.membership()
         self.log_prior = {"clusters": np.log(data.train.clusters.mean(0) + 1e-4),
                           "tags": np.log(data.train.tags.mean(0) + 1e-4)}
+        self.always = {"clusters": np.flatnonzero(data.train.clusters.all(0)),
+                       "tags": np.flatnonzero(data.train.tags.all(0))}
         first, truth = self._out_of_fold_first_stage(data, log)
         tag_x = tag_features(first, self.membership, self.log_prior["tags"])
         self.tag_stacker = PairStacker.fit(tag_x, truth.tags)
@@ -161,21 +167,26 @@ class HybridFusion(TagModel):
             first = self._first_stage(inputs.subset(np.arange(rows.start, rows.stop)))
             tags[rows] = self.tag_stacker.scores(
                 tag_features(first, self.membership, self.log_prior["tags"]))
+            tags[rows, self.always["tags"]] = 1.0
             clusters[rows] = self.cluster_stacker.scores(cluster_features(
                 first, tags[rows], self.membership, self.log_prior["clusters"]))
+            clusters[rows, self.always["clusters"]] = 1.0
         return Scores(clusters=clusters, tags=tags)
 
     def saved_meta(self) -> dict:
         return {**super().saved_meta(),
                 "cluster_stacker": self.cluster_stacker.to_json(CLUSTER_FEATURES),
                 "tag_stacker": self.tag_stacker.to_json(TAG_FEATURES),
-                "log_prior": {k: v.tolist() for k, v in self.log_prior.items()}}
+                "log_prior": {k: v.tolist() for k, v in self.log_prior.items()},
+                "always": {k: v.tolist() for k, v in self.always.items()}}
 
     def restore_meta(self, directory: Path, meta: dict) -> None:
         super().restore_meta(directory, meta)
         self.cluster_stacker = PairStacker.from_json(meta["cluster_stacker"])
         self.tag_stacker = PairStacker.from_json(meta["tag_stacker"])
         self.log_prior = {k: np.array(v, np.float32) for k, v in meta["log_prior"].items()}
+        self.always = {level: np.array(meta.get("always", {}).get(level, []), np.int64)
+                       for level in ("clusters", "tags")}
         self.membership = self.labels.membership()
 
     def save_state(self, directory: Path) -> None:
