@@ -214,6 +214,34 @@ def test_a_label_group_learns_from_its_own_rows_only():
     np.testing.assert_allclose(grouped.scores(x)[:, 1], every.scores(x)[:, 1], atol=1e-6)
 
 
+def test_a_label_learns_from_a_weighted_draw_of_its_negatives():
+    """Over the budget, a label keeps every positive and draws that many negatives, weighted so
+    each class carries half the total as under balanced class weights over every row: its
+    scores stay close to the full fit's, where the same draw unweighted shifts them."""
+    from scipy.sparse import csr_matrix
+
+    from so_assets.models.tags import linear
+    from so_assets.models.tags.linear import LabelwiseLogistic, _sampled_rows
+
+    rng = np.random.default_rng(0)
+    x = csr_matrix(rng.random((3000, 8)).astype(np.float32))
+    noisy = x[:, :2].toarray().sum(1) + rng.normal(0, 0.3, 3000)
+    y = (noisy > np.quantile(noisy, 0.9)).astype(np.float32)[:, None]
+    assert _sampled_rows(y[:, 0], 2700, seed=0) == (None, None)
+    rows, weights = _sampled_rows(y[:, 0], 500, seed=0)
+    assert len(rows) == 800 and (y[rows, 0] > 0).sum() == 300
+    assert weights[y[rows, 0] > 0].sum() == pytest.approx(1500)
+    assert weights[y[rows, 0] == 0].sum() == pytest.approx(1500)
+
+    full = LabelwiseLogistic.fit(x, y, c=4.0).scores(x)[:, 0]
+    drawn = LabelwiseLogistic.fit(x, y, c=4.0, negatives=500).scores(x)[:, 0]
+    assert np.abs(drawn - full).mean() < 0.02
+    unweighted = linear._fit_label(linear._canonical(x)[rows], y[rows, 0], 4.0, 0.0, 0,
+                                   np.ones(len(rows)))
+    logits = x @ unweighted[1].toarray()[0] + unweighted[2]
+    assert np.abs(1 / (1 + np.exp(-logits)) - full).mean() > 0.04
+
+
 def test_fitting_leaves_the_callers_matrix_as_it_was():
     """TF-IDF rows come with unsorted indices; the fit sorts its own float64 copy (sorting
     arrays shared with the float32 matrix scrambled it, and the tag fits after the cluster fits
