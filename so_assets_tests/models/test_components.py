@@ -227,11 +227,15 @@ def test_a_label_learns_from_a_weighted_draw_of_its_negatives():
     x = csr_matrix(rng.random((3000, 8)).astype(np.float32))
     noisy = x[:, :2].toarray().sum(1) + rng.normal(0, 0.3, 3000)
     y = (noisy > np.quantile(noisy, 0.9)).astype(np.float32)[:, None]
-    assert _sampled_rows(y[:, 0], 2700, seed=0) == (None, None)
-    rows, weights = _sampled_rows(y[:, 0], 500, seed=0)
+    assert _sampled_rows(y[:, 0], 2700, 0, seed=0) == (None, None)
+    rows, weights = _sampled_rows(y[:, 0], 500, 0, seed=0)
     assert len(rows) == 800 and (y[rows, 0] > 0).sum() == 300
     assert weights[y[rows, 0] > 0].sum() == pytest.approx(1500)
     assert weights[y[rows, 0] == 0].sum() == pytest.approx(1500)
+    # per positive: 300 positives x 3 = 900 negatives drawn, more than the 500
+    more, more_weights = _sampled_rows(y[:, 0], 500, 3, seed=0)
+    assert len(more) == 1200 and more_weights[y[more, 0] == 0].sum() == pytest.approx(1500)
+    assert _sampled_rows(y[:, 0], 500, 9, seed=0) == (None, None)  # 2,700 is every negative
 
     full = LabelwiseLogistic.fit(x, y, c=4.0).scores(x)[:, 0]
     drawn = LabelwiseLogistic.fit(x, y, c=4.0, negatives=500).scores(x)[:, 0]

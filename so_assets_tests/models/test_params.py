@@ -64,11 +64,12 @@ def test_saved_parameters_are_checked_when_a_model_loads(tmp_path):
     from scipy import sparse
 
     from so_assets.models.core.data import LabelSpace
+    from so_assets.models.core.nearest import NeighbourIndex
 
     labels = LabelSpace(["a", "b"], ["x", "y"], [0, 1])
     folder = tmp_path / "model"
     model = tag_model("knn_votes").with_params({"k": 7}).build(labels)
-    model.vectors, model.clusters = np.zeros((1, 2)), np.zeros((1, 2))
+    model.index, model.clusters = NeighbourIndex(np.zeros((1, 2))), np.zeros((1, 2))
     model.tags = sparse.csr_matrix((1, 2), dtype=np.float32)
     model.save(folder)
     assert json.loads((folder / "predictor.json").read_text())["params"] == {"k": 7,

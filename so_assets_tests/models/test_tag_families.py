@@ -147,12 +147,31 @@ def test_only_tags_learned_within_clusters_draw_their_negatives(data):
         model.fit(training)
         return model.predict_scores(test).tags
 
-    every = {"tag_learning": "every_question", "threads": 1}  # two: liblinear's RNG is shared
+    every = {"tag_learning": "every_question", "threads": 1,  # two: liblinear's RNG is shared
+             "negatives_per_positive": 0}
     np.testing.assert_array_equal(tag_scores(**every, negatives_per_tag=5),
                                   tag_scores(**every, negatives_per_tag=0))
-    within = {"tag_learning": "within_clusters", "threads": 1}
+    within = {"tag_learning": "within_clusters", "threads": 1, "negatives_per_positive": 0}
     assert np.abs(tag_scores(**within, negatives_per_tag=5) -
                   tag_scores(**within, negatives_per_tag=0)).max() > 0.01
+
+
+def test_tags_are_scored_in_each_question_s_best_clusters_only(data):
+    """The beam: a question's tags in its best ``scored_clusters`` clusters score exactly what
+    scoring every tag gives them; the others score 0, not a product nobody computed."""
+    from dataclasses import replace
+
+    training, test = data
+    model = short("tfidf_linear", tag_learning="within_clusters", scored_clusters=1
+                  ).build(LABELS)
+    model.fit(training)
+    beam = model.predict_scores(test)
+    model.params = replace(model.params, scored_clusters=0)
+    every = model.predict_scores(test)
+    np.testing.assert_array_equal(beam.clusters, every.clusters)
+    in_beam = np.asarray(LABELS.tag_cluster)[None, :] == beam.clusters.argmax(1)[:, None]
+    np.testing.assert_allclose(beam.tags[in_beam], every.tags[in_beam], rtol=1e-6)
+    assert (beam.tags[~in_beam] == 0).all() and (every.tags[~in_beam] > 0).any()
 
 
 def test_auto_learns_tags_within_clusters_only_above_its_label_count(data, monkeypatch):

@@ -1,13 +1,16 @@
 """Tags that appeared after training, suggested without a retrain: the questions labelled
 since the serving model's cutoff form a neighbour index that grows by one day's partition at a
 time, and a new question takes votes for the tags the model does not know from its nearest
-such questions (cosine, votes weighted by similarity^power, as ``knn_votes`` does)."""
+such questions (cosine, votes weighted by similarity^power, as ``knn_votes`` does, from the
+same exact-or-graph index)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
+
+from so_assets.models.core.nearest import NeighbourIndex
 
 K = 25
 POWER = 4.0
@@ -25,11 +28,9 @@ def new_tag_votes(queries: np.ndarray, index: np.ndarray, index_tags: Sequence[S
     carrying = [i for i, tags in enumerate(index_tags) if set(tags) - known]
     if not carrying or not len(queries):
         return out
-    similarity = queries @ index.T
-    k = min(k, len(index))
-    nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+    similarity, nearest = NeighbourIndex(index).search(queries, k)
     for row in range(len(queries)):
-        weights = np.clip(similarity[row, nearest[row]], 0, None) ** power
+        weights = np.clip(similarity[row], 0, None) ** power
         total = float(weights.sum()) or 1.0
         votes: dict[str, float] = {}
         for weight, neighbour in zip(weights, nearest[row], strict=True):

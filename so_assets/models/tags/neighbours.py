@@ -1,5 +1,7 @@
 """k-nearest-neighbour voting: a question takes the tags of the training questions closest to
-it (cosine of the joined title and body vectors), each vote weighted by similarity^power."""
+it (cosine of the joined title and body vectors), each vote weighted by similarity^power.
+Neighbours are exact up to ``nearest.EXACT_UP_TO`` training questions, from an HNSW graph past
+it."""
 
 from __future__ import annotations
 
@@ -11,12 +13,12 @@ import numpy as np
 
 from so_assets.models.core.base import Scores, TagModel, Target, TrainResult
 from so_assets.models.core.data import Inputs, TrainingData
+from so_assets.models.core.nearest import NeighbourIndex
 from so_assets.params import Params, param
 
-SIMILARITY_CELLS = 2**24
-"""Query x training similarities held at a time (with their negation and int64 ranking about
-16 bytes each: 256 MB), so 1,024 queries against 80,000 training questions no longer take
-1.3 GB at once."""
+QUERY_BLOCK = 4096
+"""Queries voted at a time: their [block, tag labels] votes are made sparse first."""
+GRAPH_FILE = "neighbours.faiss"
 
 
 def question_vectors(inputs: Inputs) -> np.ndarray:
@@ -48,7 +50,7 @@ class KnnVotes(TagModel):
             log: logging.Logger | None = None) -> TrainResult:
         from scipy import sparse
 
-        self.vectors = question_vectors(data.train)
+        self.index = NeighbourIndex(question_vectors(data.train), log=log)
         self.clusters = data.train.clusters.astype(np.float32)
         # [train, tag labels] CSR: a question carries a few of thousands of tag labels
         self.tags = sparse.csr_matrix(data.train.tags, dtype=np.float32)
@@ -57,35 +59,35 @@ class KnnVotes(TagModel):
     def predict_scores(self, inputs: Inputs) -> Scores:
         from scipy import sparse
 
-        k = min(self.params.k, len(self.vectors))
+        k = min(self.params.k, len(self.index))
         power = self.params.power
         queries = question_vectors(inputs)
         clusters = np.zeros((len(inputs), self.clusters.shape[1]), np.float32)
         tags = np.zeros((len(inputs), self.tags.shape[1]), np.float32)
-        chunk = max(1, SIMILARITY_CELLS // max(len(self.vectors), 1))
-        for lo in range(0, len(inputs), chunk):
-            similarity = queries[lo: lo + chunk] @ self.vectors.T
-            nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-            weights = np.take_along_axis(similarity, nearest, 1).clip(0) ** power
+        for lo in range(0, len(inputs), QUERY_BLOCK):
+            similarity, nearest = self.index.search(queries[lo: lo + QUERY_BLOCK], k)
+            weights = similarity.clip(0) ** power
             weights /= np.maximum(weights.sum(1, keepdims=True), 1e-9)
-            clusters[lo: lo + chunk] = np.einsum("nk,nkl->nl", weights, self.clusters[nearest])
+            clusters[lo: lo + QUERY_BLOCK] = np.einsum("nk,nkl->nl", weights,
+                                                       self.clusters[nearest])
             votes = sparse.csr_matrix(
                 (weights.ravel(), nearest.ravel(), np.arange(0, weights.size + 1, k)),
-                shape=(len(weights), len(self.vectors)))
-            tags[lo: lo + chunk] = (votes @ self.tags).toarray()
+                shape=(len(weights), len(self.index)))
+            tags[lo: lo + QUERY_BLOCK] = (votes @ self.tags).toarray()
         return Scores(clusters=clusters, tags=tags)
 
     def save_state(self, directory: Path) -> None:
-        np.savez_compressed(directory / "neighbours.npz", vectors=self.vectors,
+        np.savez_compressed(directory / "neighbours.npz", vectors=self.index.vectors,
                             clusters=self.clusters.astype(bool), tag_indptr=self.tags.indptr,
                             tag_indices=self.tags.indices,
                             tag_shape=np.array(self.tags.shape))
+        self.index.save_graph(directory / GRAPH_FILE)
 
     def load_state(self, directory: Path) -> None:
         from scipy import sparse
 
         saved = np.load(directory / "neighbours.npz")
-        self.vectors = saved["vectors"]
+        self.index = NeighbourIndex.load(saved["vectors"], directory / GRAPH_FILE)
         self.clusters = saved["clusters"].astype(np.float32)
         if "tags" in saved:  # saved dense before the tags went sparse
             self.tags = sparse.csr_matrix(saved["tags"], dtype=np.float32)

@@ -1,0 +1,96 @@
+"""The k nearest rows of a unit-vector index by cosine: exact, a block of queries at a time,
+while the index is small; past ``exact_up_to`` rows a faiss HNSW graph, whose build costs
+about n log n and each query about log n, where exact search costs every query every row (the
+quadratic step of ``knn_votes`` at 100,000 questions)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+EXACT_UP_TO = 20_000
+"""Index rows up to which search stays exact: on 30,000 generated questions (768-d [title,
+body] vectors, 6,000 queries, k = 25) exact search cost 8.6 s of CPU, the graph 4.2 s to build
+and 0.9 s to search, finding 99.6 % of the exact neighbours."""
+SIMILARITY_CELLS = 2**24
+"""Query x index similarities held at a time by exact search (with their ranking about 16
+bytes each: 256 MB)."""
+GRAPH_LINKS = 32  # HNSW's M: links per node
+BUILD_BREADTH = 80  # efConstruction
+SEARCH_BREADTH = 64  # efSearch, raised to 2k when k is larger
+
+
+class NeighbourIndex:
+    """Unit float32 rows to search by inner product (cosine)."""
+
+    def __init__(self, vectors: np.ndarray, exact_up_to: int | None = None,
+                 log: logging.Logger | None = None) -> None:
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.graph = None
+        if len(self.vectors) > (EXACT_UP_TO if exact_up_to is None else exact_up_to):
+            self.graph = _build_graph(self.vectors, log)
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    @property
+    def exact(self) -> bool:
+        return self.graph is None
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest index rows of each query (``min(k, len(self))`` when the index is
+        smaller): [queries, k] similarities and row numbers, in no particular order."""
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        k = min(k, len(self))
+        if self.graph is not None:
+            self.graph.hnsw.efSearch = max(SEARCH_BREADTH, 2 * k)
+            similarity, rows = self.graph.search(queries, k)
+            return similarity, rows.astype(np.int64)
+        similarity = np.empty((len(queries), k), np.float32)
+        rows = np.empty((len(queries), k), np.int64)
+        chunk = max(1, SIMILARITY_CELLS // max(len(self), 1))
+        for lo in range(0, len(queries), chunk):
+            block = queries[lo: lo + chunk] @ self.vectors.T
+            nearest = np.argpartition(-block, k - 1, axis=1)[:, :k]
+            rows[lo: lo + chunk] = nearest
+            similarity[lo: lo + chunk] = np.take_along_axis(block, nearest, 1)
+        return similarity, rows
+
+    def save_graph(self, path: Path) -> None:
+        """Write the graph (nothing when search is exact) so loading need not rebuild it."""
+        import faiss
+
+        if self.graph is not None:
+            faiss.write_index(self.graph, str(path))
+
+    @classmethod
+    def load(cls, vectors: np.ndarray, graph_path: Path) -> NeighbourIndex:
+        """The index of ``vectors`` with the graph saved beside them (exact search when none
+        was saved)."""
+        if not graph_path.exists():
+            return cls(vectors, exact_up_to=len(vectors))
+        import faiss
+
+        index = cls(vectors, exact_up_to=len(vectors))
+        index.graph = faiss.read_index(str(graph_path))
+        if index.graph.ntotal != len(vectors):
+            raise ValueError(f"{graph_path} holds {index.graph.ntotal} rows, the vectors "
+                             f"{len(vectors)}")
+        return index
+
+
+def _build_graph(vectors: np.ndarray, log: logging.Logger | None):
+    import time
+
+    import faiss
+
+    started = time.perf_counter()
+    graph = faiss.IndexHNSWFlat(vectors.shape[1], GRAPH_LINKS, faiss.METRIC_INNER_PRODUCT)
+    graph.hnsw.efConstruction = BUILD_BREADTH
+    graph.add(vectors)
+    if log is not None:
+        log.info("neighbour graph over %d rows built in %.1f s", len(vectors),
+                 time.perf_counter() - started)
+    return graph
