@@ -1,6 +1,6 @@
 """Nearest neighbours as ``knn_votes`` finds them: exact search (every query against every
 training question, numpy in blocks, and scikit-learn's brute-force ``NearestNeighbors`` as the
-named alternative) against the faiss HNSW graph the project switches to past 20,000 training
+named alternative) against the faiss HNSW graph the project switches to past 50,000 training
 questions. For each index size: CPU seconds to build and to search, the share of the exact 25
 neighbours found (recall@25), and each method's growth exponent in CPU (slope of log CPU
 against log size; 2.0 for exact search, whose queries grow with the index here).

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-EXACT_UP_TO = 20_000
-"""Index rows up to which search stays exact: on 30,000 generated questions (768-d [title,
-body] vectors, 6,000 queries, k = 25) exact search cost 8.6 s of CPU, the graph 4.2 s to build
-and 0.9 s to search, finding 99.6 % of the exact neighbours."""
+EXACT_UP_TO = 50_000
+"""Index rows up to which search stays exact (benchmarks/neighbours.py, k = 25, a fifth of
+the questions as queries, CPU s): on 30,000 generated questions exact 3.7, the graph 4.3 to
+build and 1.0 to search (99.7 % of the exact neighbours found); on 100,000 harder synthetic
+vectors exact 39.1, the graph 38.9 + 5.6. Past this the graph's n log n wins, and more so for
+each later batch of queries (daily predictions, the service)."""
 SIMILARITY_CELLS = 2**24
 """Query x index similarities held at a time by exact search (with their ranking about 16
 bytes each: 256 MB)."""
