@@ -156,7 +156,7 @@ class LabelwiseLogistic:
         return self.coef.T.tocsr()
 
     def restricted(self, columns: np.ndarray) -> LabelwiseLogistic:
-        """The regressions of label ``columns`` only (their weights shared, not copied)."""
+        """The regressions of label ``columns`` only (a copy of their rows of the weights)."""
         fitted_row = np.cumsum(self.present) - 1  # label column -> its row of coef
         kept = columns[self.present[columns]]
         return LabelwiseLogistic(self.coef[fitted_row[kept]], self.intercept[fitted_row[kept]],
@@ -308,9 +308,11 @@ class TfidfLinear(TagModel):
             tags = self.tag_model.scores(x)
         else:
             tags = np.zeros((x.shape[0], self.labels.n_tags), np.float32)
-            best = np.argpartition(-clusters, beam - 1, axis=1)[:, :beam]
+            in_beam = np.zeros(clusters.shape, bool)
+            np.put_along_axis(in_beam, np.argpartition(-clusters, beam - 1, axis=1)[:, :beam],
+                              True, axis=1)
             for cluster, (columns, model) in enumerate(self._cluster_tag_models):
-                rows = np.flatnonzero((best == cluster).any(1))
+                rows = np.flatnonzero(in_beam[:, cluster])
                 if len(rows) and len(columns):
                     tags[np.ix_(rows, columns)] = model.scores(x[rows])
         tags *= clusters[:, np.asarray(self.labels.tag_cluster)]
