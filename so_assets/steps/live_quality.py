@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -14,7 +14,7 @@ import numpy as np
 
 from so_assets.evaluation.report import Table
 from so_assets.steps.results import CheckOutcome, ReportResult, write_report
-from so_assets.storage.datasets import days_with_questions, split_question_ids
+from so_assets.storage.datasets import question_counts, split_question_ids
 from so_assets.storage.embedding_kinds import VECTORS
 from so_assets.storage.predictions import (
     clear_days,
@@ -104,7 +104,6 @@ def live_tag_quality(stores: Stores, days: Sequence[date], log: logging.Logger
         unpredictable_share,
         unseen_rate,
     )
-    from so_assets.models.prediction.assemble import load_day
     from so_assets.steps.predictions import orphan_targets, serving_model
 
     serving, model = serving_model(stores, "tag")
@@ -121,13 +120,12 @@ def live_tag_quality(stores: Stores, days: Sequence[date], log: logging.Logger
     history = _history(stores, serving.version)
     # only days with questions after the cutoff are measured (a backfill of years the model
     # learned from costs one query); the others' rows go and their checks say "unknown"
-    measured = days_with_questions(stores.questions, days, None if cutoff is None
-                                   else cutoff.astype("datetime64[us]").item())
+    measured = question_counts(stores.questions, days, None if cutoff is None
+                               else cutoff.astype("datetime64[us]").item())
     clear_days(stores.questions, "live_tag_quality", [d for d in days if d not in measured])
     out = [LiveDay(d, 0, {"questions_after_cutoff": 0.0}, dict.fromkeys(CHECKS, "unknown"))
            for d in days if d not in measured]
-    for day in sorted(measured):
-        inputs = load_day(stores, day, labels, (), targets)
+    for day, inputs in _inputs_by_day(stores, measured, labels, targets):
         after = (np.ones(len(inputs), bool) if cutoff is None
                  else inputs.columns["creation_date"] > cutoff)
         live = inputs.subset(after)
@@ -175,6 +173,17 @@ def live_tag_quality(stores: Stores, days: Sequence[date], log: logging.Logger
                  figures[f"{level}_micro_f1"], figures[f"rolling_{level}_micro_f1"],
                  test_figure, figures["input_drift_auc"], figures["unseen_tag_rate"], statuses)
     return LiveQualityResult(serving.name, serving.version, serving.train_cutoff, out)
+
+
+def _inputs_by_day(stores: Stores, counts: dict[date, int], labels, targets
+                   ) -> Iterator[tuple[date, object]]:
+    """Each day of ``counts`` and its questions, oldest first, read a batch of days at a
+    time."""
+    from so_assets.models.prediction.assemble import load_days
+    from so_assets.steps.predictions import day_batches
+
+    for batch in day_batches(counts):
+        yield from load_days(stores, batch, labels, (), targets).items()
 
 
 def _new_tag_recall(live, predictable: set[str], suggested: dict) -> dict[str, float]:
@@ -256,11 +265,11 @@ def _score_figures(stores: Stores, live) -> dict[str, float]:
 
 def _write(stores: Stores, day: date, serving, figures: dict[str, float]) -> None:
     n = len(figures)
-    replace_day_rows(stores.questions, "live_tag_quality", day, {
+    replace_day_rows(stores.questions, "live_tag_quality", {day: {
         "model": [serving.name] * n, "version": [serving.version] * n,
         "metric": list(figures), "value": [None if math.isnan(v) else float(v)
                                            for v in figures.values()],
-        "measured_at": [datetime.now(UTC).replace(tzinfo=None)] * n})
+        "measured_at": [datetime.now(UTC).replace(tzinfo=None)] * n}})
 
 
 def live_quality_report(stores: Stores) -> ReportResult:

@@ -49,20 +49,24 @@ class SplitRows:
         return len(self.question_ids)
 
 
-_DAY_ROWS = """
+_DAYS_ROWS = """
 SELECT q.question_id, q.title, q.body_text, q.tags, q.creation_date, q.code_block_count,
        q.num_tags, q.owner_reputation, q.score,
-       date_diff('second', q.creation_date, q.ingested_at) / 86400.0, q.source
-FROM questions q WHERE q.creation_day = ? ORDER BY q.question_id
+       date_diff('second', q.creation_date, q.ingested_at) / 86400.0, q.source, q.creation_day
+FROM questions q WHERE list_contains(?::DATE[], q.creation_day)
+ORDER BY q.creation_day, q.question_id
 """
 
 
-def day_rows(store: QuestionStore, day: date) -> SplitRows:
-    """Every question created on ``day`` (labelled or not), ordered by id; its labels are
-    left empty (the caller maps its tags onto a model's label space)."""
+def days_rows(store: QuestionStore, days: Sequence[date]) -> dict[date, SplitRows]:
+    """Every question created on each of ``days`` (labelled or not), ordered by id, in one
+    query; their labels are left empty (the caller maps tags onto a model's label space)."""
     with store.connect(read_only=True) as con:
-        rows = con.execute(_DAY_ROWS, [day]).fetchall()
-    return _split_rows([(r[0], r[1], r[2], [], [], *r[3:]) for r in rows])
+        rows = con.execute(_DAYS_ROWS, [list(days)]).fetchall()
+    by_day: dict[date, list[tuple]] = {day: [] for day in days}
+    for r in rows:
+        by_day[r[-1]].append((r[0], r[1], r[2], [], [], *r[3:-1]))
+    return {day: _split_rows(day_rows) for day, day_rows in by_day.items()}
 
 
 def labelled_sources(store: QuestionStore) -> set[str]:
@@ -103,29 +107,33 @@ def _split_rows(rows: list[tuple]) -> SplitRows:
 
 
 def questions_between(store: QuestionStore, after: np.datetime64 | None, first_day: date,
-                      before_day: date) -> tuple[np.ndarray, list[list[str]]]:
-    """Ids and tags of the questions created after ``after`` (any time when None), on days
-    from ``first_day`` up to but not including ``before_day``."""
+                      before_day: date) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
+    """Ids, creation days (datetime64[D]) and tags of the questions created after ``after``
+    (any time when None), on days from ``first_day`` up to but not including ``before_day``,
+    ordered by id."""
     with store.connect(read_only=True) as con:
         rows = con.execute(
-            "SELECT question_id, tags FROM questions WHERE creation_day >= ? AND "
+            "SELECT question_id, creation_day, tags FROM questions WHERE creation_day >= ? AND "
             "creation_day < ? AND (? IS NULL OR creation_date > ?) ORDER BY question_id",
             [first_day, before_day, *(2 * [None if after is None else
                                            after.astype("datetime64[us]").item()])]).fetchall()
-    return np.array([r[0] for r in rows], dtype=np.int64), [list(r[1]) for r in rows]
+    return (np.array([r[0] for r in rows], dtype=np.int64),
+            np.array([r[1] for r in rows], dtype="datetime64[D]"), [list(r[2]) for r in rows])
 
 
-def days_with_questions(store: QuestionStore, days: Sequence[date],
-                        created_after: datetime | None = None) -> set[date]:
-    """The days of ``days`` holding questions (created after ``created_after`` when given)."""
+def question_counts(store: QuestionStore, days: Sequence[date],
+                    created_after: datetime | None = None) -> dict[date, int]:
+    """Questions on each day of ``days`` that has any (created after ``created_after`` when
+    given)."""
     if not days:
-        return set()
+        return {}
     with store.connect(read_only=True) as con:
         rows = con.execute(
-            "SELECT DISTINCT creation_day FROM questions WHERE creation_day BETWEEN ? AND ? "
-            "AND (? IS NULL OR creation_date > ?)",
+            "SELECT creation_day, count(*) FROM questions WHERE creation_day BETWEEN ? AND ? "
+            "AND (? IS NULL OR creation_date > ?) GROUP BY creation_day",
             [min(days), max(days), created_after, created_after]).fetchall()
-    return {r[0] for r in rows} & set(days)
+    wanted = set(days)
+    return {day: n for day, n in rows if day in wanted}
 
 
 def split_question_ids(store: QuestionStore, split: str) -> np.ndarray:

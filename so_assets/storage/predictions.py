@@ -13,31 +13,38 @@ from so_assets.storage.question_store import QuestionStore
 DAY_TABLES = ("tag_predictions", "score_predictions", "live_tag_quality")
 
 
-def replace_day_rows(store: QuestionStore, table: str, day: date,
-                     columns: Mapping[str, Sequence]) -> int:
-    """Replace ``table``'s rows of ``day`` with ``columns`` (equal-length lists, one per
-    column, ``creation_day`` filled in); returns the rows written."""
+def replace_day_rows(store: QuestionStore, table: str,
+                     by_day: Mapping[date, Mapping[str, Sequence]]) -> int:
+    """Replace ``table``'s rows of each day of ``by_day`` with its columns (equal-length
+    lists, one per column, ``creation_day`` filled in), every day in one transaction; returns
+    the rows written."""
     if table not in DAY_TABLES:
         raise ValueError(f"{table!r} is no per-day table ({', '.join(DAY_TABLES)})")
-    lengths = {len(v) for v in columns.values()}
-    if len(lengths) > 1:
-        raise ValueError(f"columns of different lengths for {table}: {lengths}")
-    n = lengths.pop() if lengths else 0
-    data = pa.table({"creation_day": pa.array([day] * n, pa.date32()),
-                     **{k: pa.array(list(v)) for k, v in columns.items()}})
+    parts = []
+    for day, columns in by_day.items():
+        lengths = {len(v) for v in columns.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"columns of different lengths for {table} on {day}: {lengths}")
+        n = lengths.pop() if lengths else 0
+        if n:
+            parts.append(pa.table({"creation_day": pa.array([day] * n, pa.date32()),
+                                   **{k: pa.array(list(v)) for k, v in columns.items()}}))
+    days = pa.table({"day": pa.array(list(by_day), pa.date32())})
     with store.connect() as con:
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(f"DELETE FROM {table} WHERE creation_day = ?", [day])
-            if n:
-                con.register("incoming", data)
+            con.register("replaced", days)
+            con.execute(f"DELETE FROM {table} WHERE creation_day IN (SELECT day FROM replaced)")
+            con.unregister("replaced")
+            if parts:
+                con.register("incoming", pa.concat_tables(parts, promote_options="default"))
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
                 con.unregister("incoming")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-    return n
+    return sum(len(part) for part in parts)
 
 
 def clear_days(store: QuestionStore, table: str, days: Sequence[date]) -> None:

@@ -1,6 +1,7 @@
-"""Per-day prediction tables over long ranges: empty days found and cleared with one query
-each, and per-day counts kept out of a run's metadata (Dagster copies a run's metadata into
-every partition's event: thousands of days made that quadratic)."""
+"""Per-day prediction tables over long ranges: busy days counted and empty days cleared with
+one query each, days replaced a batch at a time in one transaction, and per-day counts kept
+out of a run's metadata (Dagster copies a run's metadata into every partition's event:
+thousands of days made that quadratic)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import duckdb
 from so_assets.defs.metadata import result_metadata
 from so_assets.stackexchange.sample import SampleTransport
 from so_assets.steps.predictions import PredictionsResult
-from so_assets.storage.datasets import days_with_questions
+from so_assets.storage.datasets import question_counts
 from so_assets.storage.predictions import clear_days, replace_day_rows
 from so_assets.storage.question_store import QuestionStore
 from so_assets.storage.questions_refresh import refresh_questions
@@ -24,15 +25,27 @@ def test_days_with_questions_and_clearing_the_others(tmp_path):
     store.replace_partitions(list(sample_batches(loaded)), "sample", "stackoverflow")
     refresh_questions(store)
     years = [loaded[0] - timedelta(days=400) + timedelta(days=i) for i in range(800)]
-    assert days_with_questions(store, years) == set(loaded)
+    counts = question_counts(store, years)
+    with duckdb.connect(str(store.path), read_only=True) as con:
+        assert counts == dict(con.execute("SELECT creation_day, count(*) FROM questions "
+                                          "GROUP BY ALL").fetchall())
+    assert set(counts) == set(loaded) and all(counts.values())
     noon = datetime(loaded[1].year, loaded[1].month, loaded[1].day, 12)
-    assert days_with_questions(store, years, created_after=noon) == {loaded[1], loaded[2]}
-    assert days_with_questions(store, []) == set()
+    assert set(question_counts(store, years, created_after=noon)) == {loaded[1], loaded[2]}
+    assert question_counts(store, []) == {}
 
-    for day in (loaded[0], years[0]):
-        replace_day_rows(store, "score_predictions", day, {
-            "question_id": [1], "model": ["m"], "version": ["v"], "horizon_days": [365.0],
-            "score": [1.0], "low": [None], "high": [None], "predicted_at": [noon]})
+    def row(question: int) -> dict[str, list]:
+        return {"question_id": [question], "model": ["m"], "version": ["v"],
+                "horizon_days": [365.0], "score": [1.0], "low": [None], "high": [None],
+                "predicted_at": [noon]}
+
+    assert replace_day_rows(store, "score_predictions", {loaded[0]: row(1), years[0]: row(2),
+                                                         loaded[2]: row(3)}) == 3
+    # a later batch replaces its own days exactly: one day emptied, one rewritten
+    assert replace_day_rows(store, "score_predictions", {loaded[2]: {}, years[0]: row(4)}) == 1
+    with duckdb.connect(str(store.path), read_only=True) as con:
+        assert sorted(con.execute("SELECT creation_day, question_id FROM score_predictions"
+                                  ).fetchall()) == [(years[0], 4), (loaded[0], 1)]
     clear_days(store, "score_predictions", [d for d in years if d not in set(loaded)])
     with duckdb.connect(str(store.path), read_only=True) as con:
         left = con.execute("SELECT creation_day FROM score_predictions").fetchall()

@@ -10,7 +10,7 @@ import numpy as np
 from so_assets.models.core.base import Need
 from so_assets.models.core.data import LabelSpace, SplitData, TrainingData, load_dense, multi_hot
 from so_assets.stackexchange.sources import SOURCES
-from so_assets.storage.datasets import day_rows, split_rows
+from so_assets.storage.datasets import SplitRows, days_rows, split_rows
 from so_assets.storage.embedding_store import TOKEN_FIELDS, TOKENS, VECTORS
 from so_assets.storage.question_store import QuestionStore
 from so_assets.storage.stores import Stores
@@ -85,13 +85,19 @@ def assemble(stores: Stores, needs: Collection[Need] = ()) -> tuple[TrainingData
     return data, splits["test"]
 
 
-def load_day(stores: Stores, day: date, labels: LabelSpace, needs: Collection[Need] = (),
-             orphan_targets: Mapping[str, str] | None = None) -> SplitData:
-    """Every question of ``day`` as a model scores it, with its own tags mapped onto
+def load_days(stores: Stores, days: Sequence[date], labels: LabelSpace,
+              needs: Collection[Need] = (), orphan_targets: Mapping[str, str] | None = None
+              ) -> dict[date, SplitData]:
+    """Every question of each of ``days`` as a model scores it (one DuckDB query for them
+    all, each day's vectors from its own HDF5 partition), with its own tags mapped onto
     ``labels`` as the truth: kept tags directly, an orphan through the kept tag it was imputed
     to (``orphan_targets``), tags outside both left out (``tag_lists`` keeps them all)."""
-    rows = day_rows(stores.questions, day)
-    targets = orphan_targets or {}
+    return {day: _day_data(stores, day, rows, labels, needs, orphan_targets or {})
+            for day, rows in days_rows(stores.questions, days).items()}
+
+
+def _day_data(stores: Stores, day: date, rows: SplitRows, labels: LabelSpace,
+              needs: Collection[Need], targets: Mapping[str, str]) -> SplitData:
     tag_index = {t: i for i, t in enumerate(labels.tags)}
     kept = [[t for t in tags if t in tag_index] for tags in rows.tags]
     via = [[targets[t] for t in tags if t not in tag_index and targets.get(t) in tag_index]
