@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +24,9 @@ from so_assets.storage.predictions import (
     replace_day_rows,
 )
 from so_assets.storage.stores import Stores
+
+if TYPE_CHECKING:
+    from so_assets.models.core.data import LabelSpace, SplitData
 
 ROLLING_DAYS = 7
 QUALITY_MARGIN = {"warn": 0.05, "fail": 0.10}
@@ -175,8 +179,8 @@ def live_tag_quality(stores: Stores, days: Sequence[date], log: logging.Logger
     return LiveQualityResult(serving.name, serving.version, serving.train_cutoff, out)
 
 
-def _inputs_by_day(stores: Stores, counts: dict[date, int], labels, targets
-                   ) -> Iterator[tuple[date, object]]:
+def _inputs_by_day(stores: Stores, counts: dict[date, int], labels: LabelSpace,
+                   targets: Mapping[str, str]) -> Iterator[tuple[date, SplitData]]:
     """Each day of ``counts`` and its questions, oldest first, read a batch of days at a
     time."""
     from so_assets.models.prediction.assemble import load_days
