@@ -8,6 +8,7 @@ bash scripts/setup.sh >/dev/null
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 .venv/bin/python benchmarks/encoding.py
 .venv/bin/python benchmarks/clustering.py
+.venv/bin/python benchmarks/neighbours.py
 .venv/bin/python benchmarks/definitions.py
 .venv/bin/python benchmarks/serving.py
 robotics=../shared/data/real/stackexchange-tags-kaggle/robotics.csv.zip
