@@ -62,10 +62,8 @@ class NeighbourIndex:
 
     def save_graph(self, path: Path) -> None:
         """Write the graph (nothing when search is exact) so loading need not rebuild it."""
-        import faiss
-
         if self.graph is not None:
-            faiss.write_index(self.graph, str(path))
+            _faiss().write_index(self.graph, str(path))
 
     @classmethod
     def load(cls, vectors: np.ndarray, graph_path: Path) -> NeighbourIndex:
@@ -73,21 +71,26 @@ class NeighbourIndex:
         was saved)."""
         if not graph_path.exists():
             return cls(vectors, exact_up_to=len(vectors))
-        import faiss
-
         index = cls(vectors, exact_up_to=len(vectors))
-        index.graph = faiss.read_index(str(graph_path))
+        index.graph = _faiss().read_index(str(graph_path))
         if index.graph.ntotal != len(vectors):
             raise ValueError(f"{graph_path} holds {index.graph.ntotal} rows, the vectors "
                              f"{len(vectors)}")
         return index
 
 
+def _faiss():
+    """faiss, its loader's lines about which CPU builds it tried kept out of the run's log."""
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)
+    import faiss
+
+    return faiss
+
+
 def _build_graph(vectors: np.ndarray, log: logging.Logger | None):
     import time
 
-    import faiss
-
+    faiss = _faiss()
     started = time.perf_counter()
     graph = faiss.IndexHNSWFlat(vectors.shape[1], GRAPH_LINKS, faiss.METRIC_INNER_PRODUCT)
     graph.hnsw.efConstruction = BUILD_BREADTH
