@@ -19,16 +19,12 @@ from __future__ import annotations
 import argparse
 import math
 import resource
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from so_assets.models.core.nearest import NeighbourIndex  # noqa: E402
+from so_assets.models.core.nearest import NeighbourIndex
 
 K = 25
 
