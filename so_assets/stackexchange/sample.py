@@ -28,6 +28,7 @@ class SampleTransport:
             raise FileNotFoundError(f"{self.sample_dir} holds no sample (no questions/ folder)")
         self.quota_max = quota_max
         self.quota_remaining = quota_max
+        self._day_file: tuple[Path, int, list[dict[str, Any]]] | None = None
 
     def get(self, url: str, params: dict[str, str], timeout: float) -> Response:
         self.quota_remaining = max(0, self.quota_remaining - 1)
@@ -58,9 +59,18 @@ class SampleTransport:
         found = []
         for day in self.days():
             if first <= day <= last:
-                items = _load(self.sample_dir / "questions" / f"{day.isoformat()}.json")
+                items = self._day_items(self.sample_dir / "questions" / f"{day.isoformat()}.json")
                 found.extend(i for i in items if lo <= i["creation_date"] <= hi)
         return found
+
+    def _day_items(self, path: Path) -> list[dict[str, Any]]:
+        """A day's questions, read once while the client pages through them (a generated
+        100,000-question sample holds about 48 pages a day: read for each page, the day's file
+        was decoded 48 times); read again when the file changes."""
+        changed = path.stat().st_mtime_ns
+        if self._day_file is None or self._day_file[:2] != (path, changed):
+            self._day_file = (path, changed, _load(path))
+        return self._day_file[2]
 
 
 @cache

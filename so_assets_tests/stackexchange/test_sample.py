@@ -87,3 +87,27 @@ def test_a_generated_sample_serves_more_pages_a_day_than_the_keyless_api(tmp_pat
     records = [r for b in source.day_batches(source.days(), logging.getLogger("test"))
                for r in b.records]
     assert len({r.question_id for r in records}) == questions
+
+
+def test_a_day_s_file_is_read_once_while_its_pages_are_served_and_again_when_it_changes(
+        tmp_path, monkeypatch):
+    from so_assets.stackexchange import sample
+
+    generate_sample(tmp_path, n_questions=120, n_days=1, seed=4)
+    reads = Counter()
+    load = sample._load
+    monkeypatch.setattr(sample, "_load", lambda path: reads.update(
+        [f"{path.parent.name}/{path.name}"]) or load(path))
+    transport = SampleTransport(tmp_path)
+    day = transport.days()[0]
+    start = datetime(day.year, day.month, day.day)
+    client = StackExchangeClient(transport, api_root="sample://", page_size=10)
+    path = tmp_path / "questions" / f"{day}.json"
+    saved = json.loads(path.read_text())
+    window = client.fetch_window(start, start + timedelta(days=1))
+    assert window.reported_count == len(saved["items"]) >= 120
+    assert client.calls >= 12 and reads[f"questions/{day}.json"] == 1
+    saved["items"] = saved["items"][:50]  # the day rewritten, as a test's new data is
+    path.write_text(json.dumps(saved))
+    assert len(client.fetch_window(start, start + timedelta(days=1)).records) == 50
+    assert reads[f"questions/{day}.json"] == 2

@@ -3,10 +3,9 @@ ones a day-by-day pass writes, whatever the batches."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date, timedelta
-
-import json
 
 import duckdb
 import pytest
