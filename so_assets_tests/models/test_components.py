@@ -73,6 +73,33 @@ def test_threshold_search_finds_the_separating_value():
     assert apply_thresholds(np.array([[0.1, 0.2]]), 0.9).tolist() == [[False, True]]
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_threshold_searches_give_what_a_scan_of_the_grid_gives(seed, monkeypatch):
+    """The one-pass searches (a ranking of each row's five best labels; a histogram of each
+    label's scores) choose what scoring every grid value with the decision rule chooses."""
+    from so_assets.evaluation.tag_metrics import micro_f1
+    from so_assets.models.core import thresholds
+
+    monkeypatch.setattr(thresholds, "LABEL_COLUMNS", 7)  # several blocks of labels
+    rng = np.random.default_rng(seed)
+    n, width = int(rng.integers(20, 300)), int(rng.integers(2, 60))
+    truth = rng.random((n, width)) < rng.uniform(0.01, 0.3)
+    scores = np.clip(rng.random((n, width)) ** rng.uniform(1, 6) + 0.3 * truth, 0, 1
+                     ).astype(np.float32)
+    scanned = max((micro_f1(truth, apply_thresholds(scores, t)), t) for t in thresholds.GRID)
+    assert best_global_threshold(truth, scores) == pytest.approx((scanned[1], scanned[0]))
+
+    own = best_label_thresholds(truth, scores, 0.5, min_positives=2)
+    for label in range(width):
+        y = truth[:, label]
+        if y.sum() < 2:
+            assert own[label] == 0.5
+            continue
+        f1s = [2 * (y & (scores[:, label] >= t)).sum() / ((scores[:, label] >= t).sum() + y.sum())
+               for t in thresholds.GRID]
+        assert own[label] == pytest.approx(thresholds.GRID[int(np.argmax(f1s))])
+
+
 def test_decisions_name_one_to_five_labels_like_a_stackoverflow_question():
     scores = np.array([[0.9, 0.8, 0.7, 0.95, 0.6, 0.85, 0.1, 0.75],  # 7 above 0.5
                        [0.1, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],     # none above 0.5

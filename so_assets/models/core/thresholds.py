@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from so_assets.evaluation.tag_metrics import micro_f1
+from so_assets.evaluation.tag_metrics import best_labels, micro_f1
 
 GRID = np.round(np.arange(0.02, 0.96, 0.02), 2)
 MAX_LABELS = 5
@@ -35,29 +35,64 @@ def apply_thresholds(scores: np.ndarray, thresholds: np.ndarray | float,
 
 
 def best_global_threshold(truth: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
-    """The grid threshold with the best micro-F1 (top label always kept), and that F1."""
-    results = [(micro_f1(truth, apply_thresholds(scores, t)), t) for t in GRID]
-    f1, threshold = max(results)
-    return float(threshold), f1
+    """The grid threshold with the best micro-F1 under :func:`apply_thresholds`' rule, and that
+    F1 (the highest such threshold on a tie).
+
+    A question's decision at a global threshold is a prefix of its ``MAX_LABELS`` best labels
+    (at least the first), so one ranking of each row answers every grid value: the cost is one
+    pass over ``scores``, not one per grid value. Ties at the cut are taken in rank order.
+    """
+    if not truth.size:
+        return float(GRID[0]), 0.0
+    depth = min(MAX_LABELS, scores.shape[1])
+    ranked = best_labels(scores, depth)
+    ranked_scores = np.take_along_axis(scores, ranked, 1)
+    hits = np.take_along_axis(truth, ranked, 1).astype(bool)
+    cumulative_hits = np.cumsum(hits, axis=1)
+    first_hit = truth[np.arange(len(scores)), scores.argmax(axis=1)].astype(bool)
+    true_labels = float(truth.sum())
+    best_f1, best = -1.0, GRID[0]
+    for threshold in GRID:
+        named = (ranked_scores >= threshold).sum(1)
+        tp = np.where(named > 0, np.take_along_axis(
+            cumulative_hits, np.maximum(named - 1, 0)[:, None], 1)[:, 0], first_hit).sum()
+        denominator = true_labels + np.maximum(named, 1).sum()
+        f1 = 2 * float(tp) / denominator if denominator else 0.0
+        if f1 >= best_f1:
+            best_f1, best = f1, threshold
+    return float(best), float(best_f1)
+
+
+LABEL_COLUMNS = 512
+"""Labels histogrammed at a time in :func:`best_label_thresholds` (memory: rows x this)."""
 
 
 def best_label_thresholds(truth: np.ndarray, scores: np.ndarray, fallback: float,
                           min_positives: int = 3) -> np.ndarray:
-    """Per-label thresholds maximising each label's F1; labels with fewer than
-    ``min_positives`` validation positives keep ``fallback``."""
+    """Per-label thresholds maximising each label's F1 (the lowest such grid value);
+    labels with fewer than ``min_positives`` validation positives keep ``fallback``.
+
+    Each label's scores are counted into the grid's bins once, all labels of a block together;
+    every grid value's predictions and hits are then sums over the bins at or above it.
+    """
     thresholds = np.full(scores.shape[1], fallback, dtype=np.float32)
     positives = truth.sum(0)
-    for label in np.flatnonzero(positives >= min_positives):
-        y = truth[:, label].astype(bool)
-        s = scores[:, label]
-        best, best_f1 = fallback, -1.0
-        for t in GRID:
-            p = s >= t
-            tp = (p & y).sum()
-            f1 = 2 * tp / (p.sum() + y.sum()) if (p.sum() + y.sum()) else 0.0
-            if f1 > best_f1:
-                best, best_f1 = t, f1
-        thresholds[label] = best
+    labels = np.flatnonzero(positives >= min_positives)
+    bins = len(GRID) + 1
+    for lo in range(0, len(labels), LABEL_COLUMNS):
+        block = labels[lo: lo + LABEL_COLUMNS]
+        # bin b holds scores in [GRID[b-1], GRID[b]): a score is >= GRID[g] iff its bin > g
+        binned = np.searchsorted(GRID, scores[:, block], side="right")
+        binned += np.arange(len(block)) * bins
+        size = len(block) * bins
+        counts = np.bincount(binned.ravel(), minlength=size).reshape(len(block), bins)
+        hits = np.bincount(binned.ravel(), weights=truth[:, block].astype(np.float64).ravel(),
+                           minlength=size).reshape(len(block), bins)
+        predicted = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1][:, 1:]
+        tp = np.cumsum(hits[:, ::-1], axis=1)[:, ::-1][:, 1:]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f1 = np.nan_to_num(2 * tp / (predicted + positives[block][:, None]))
+        thresholds[block] = GRID[f1.argmax(axis=1)]
     return thresholds
 
 
