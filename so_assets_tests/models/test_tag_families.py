@@ -262,6 +262,36 @@ def test_the_stacker_learns_one_rule_for_every_label_and_scores_new_questions():
     np.testing.assert_allclose(saved.scores(features), stacker.scores(features), atol=1e-6)
 
 
+def test_tag_candidates_are_the_first_stages_best_tags_and_the_named_ones():
+    """Each question's candidates: its best tags under the TF-IDF scores, those under the
+    neighbour votes that have a vote, and every tag it names; nothing else."""
+    from so_assets.models.tags.stacking import FirstStage, tag_candidates
+
+    sparse = np.array([[0.9, 0.1, 0.5, 0.2, 0.0, 0.3], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]])
+    votes = np.array([[0.0, 0.0, 0.0, 0.0, 0.7, 0.0], [0.0] * 6])
+    named = np.zeros((2, 6))
+    named[1, 0] = 1
+    first = FirstStage(sparse, sparse, votes, votes, sparse, named, np.zeros((2, 6)))
+    assert tag_candidates(first, 2).tolist() == [
+        [True, False, True, False, True, False],  # the 2 best, the one voted, none named
+        [True, False, False, False, True, True]]  # the 2 best and the one named
+    assert tag_candidates(first, 6).all()
+
+
+def test_the_hybrid_stacks_only_each_questions_candidate_tags(data, tmp_path):
+    """With 2 candidates per first-stage model, a question's tags outside its candidates
+    score 0 and those inside are stacked (above 0): the stacker never sees the others."""
+    from so_assets.models.tags.stacking import tag_candidates
+
+    training, test = data
+    model = train_and_publish(short("hybrid", **CASES["hybrid"], tag_candidates=2), training,
+                              tmp_path).model
+    candidates = tag_candidates(model._first_stage(test), 2)
+    assert candidates.sum(1).max() < candidates.shape[1]  # the restriction bites
+    tags = model.predict_scores(test).tags
+    assert not tags[~candidates].any() and (tags[candidates] > 0).all()
+
+
 def test_the_hybrid_stacks_out_of_fold_training_scores(data, tmp_path):
     """The stackers learn from training questions scored by parts that did not see them (as
     unseen questions are scored, less sure than in-sample), so validation is unseen by every

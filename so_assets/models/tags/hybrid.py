@@ -40,16 +40,22 @@ from so_assets.models.tags.linear import TfidfLinear, TfidfLinearParams
 from so_assets.models.tags.literal import named_tags
 from so_assets.models.tags.neighbours import KnnVotes, KnnVotesParams
 from so_assets.models.tags.stacking import (
+    CANDIDATES,
     CLUSTER_FEATURES,
     TAG_FEATURES,
     FirstStage,
     PairStacker,
     cluster_features,
+    rows_of,
+    tag_candidates,
     tag_features,
 )
 from so_assets.params import Params, param
 
-CHUNK = 2048  # questions scored at a time: the pair features are CHUNK x labels x features
+CHUNK = 2048  # questions scored at a time by the first stage
+PAIR_FEATURES_BUDGET = 2**25
+"""Floats of (question, tag) pair features built at a time (128 MB): the rows of a chunk
+follow the tag labels (15,000 rows at 200 tag labels, 200 at 15,000)."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +66,13 @@ class HybridParams(Params):
     neighbours: KnnVotesParams = param(KnnVotesParams(), "The neighbour votes (the same as "
                                                          "knn_votes').")
     stacker_questions: int = param(8000, "Training questions the stackers learn from, scored "
-                                         "out of fold (memory: x labels x 13 features).", ge=1)
+                                         "out of fold (memory: their first-stage scores, x tag "
+                                         "labels).", ge=1)
     stacker_folds: int = param(3, "Folds of the out-of-fold first stage.", ge=2)
+    tag_candidates: int = param(
+        CANDIDATES, "A question's tags stacked: its best this many under the TF-IDF part and "
+                    "under the neighbour votes, and the tags it names (the others score 0).",
+        ge=1)
 
 
 class HybridFusion(TagModel):
@@ -87,18 +98,32 @@ class HybridFusion(TagModel):
                           "tags": np.log(data.train.tags.mean(0) + 1e-4)}
         self.always = {"clusters": np.flatnonzero(data.train.clusters.all(0)),
                        "tags": np.flatnonzero(data.train.tags.all(0))}
-        first, truth = self._out_of_fold_first_stage(data, log)
-        tag_x = tag_features(first, self.membership, self.log_prior["tags"])
-        self.tag_stacker = PairStacker.fit(tag_x, truth.tags)
+        self._fit_stackers(*self._out_of_fold_first_stage(data, log), log)
+        return result
+
+    def _fit_stackers(self, first: FirstStage, truth: SplitData,
+                      log: logging.Logger | None) -> None:
+        """The tag stacker on each question's candidate tags, then the cluster stacker (which
+        reads the stacked tags), from out-of-fold first-stage scores ``first``."""
+        pairs, pair_truth = [], []
+        for rows in self._stacking_chunks(len(truth)):
+            chunk = rows_of(first, rows)
+            candidates = tag_candidates(chunk, self.params.tag_candidates)
+            pairs.append(self._tag_pair_features(chunk)[candidates])
+            pair_truth.append(truth.tags[rows][candidates])
+        self.tag_stacker = PairStacker.fit(np.concatenate(pairs), np.concatenate(pair_truth))
         self.cluster_stacker = PairStacker.fit(
-            cluster_features(first, self.tag_stacker.scores(tag_x), self.membership,
+            cluster_features(first, self._stacked_tags(first), self.membership,
                              self.log_prior["clusters"]), truth.clusters)
         if log:
-            log.info("hybrid: stackers fitted on %d training questions' out-of-fold scores; "
-                     "cluster weights %s; tag weights %s", len(truth),
+            n_pairs = sum(map(len, pairs))
+            log.info("hybrid: stackers fitted on %d training questions' out-of-fold scores "
+                     "(%d candidate tag pairs, %.1f a question, holding %.1f%% of their "
+                     "tags); cluster weights %s; tag weights %s", len(truth), n_pairs,
+                     n_pairs / max(len(truth), 1),
+                     100 * sum(t.sum() for t in pair_truth) / max(truth.tags.sum(), 1),
                      self.cluster_stacker.to_json(CLUSTER_FEATURES)["coef"],
                      self.tag_stacker.to_json(TAG_FEATURES)["coef"])
-        return result
 
     def _out_of_fold_first_stage(self, data: TrainingData, log: logging.Logger | None
                                  ) -> tuple[FirstStage, SplitData]:
@@ -140,6 +165,27 @@ class HybridFusion(TagModel):
         return FirstStage(**scores, named_in_title=named_tags(questions.titles, self.labels.tags),
                           named_in_body=named_tags(questions.bodies, self.labels.tags)), questions
 
+    def _stacking_chunks(self, n: int) -> list[slice]:
+        """Row slices whose [rows, tag labels, features] pair features take about
+        ``PAIR_FEATURES_BUDGET`` floats."""
+        step = max(1, PAIR_FEATURES_BUDGET // (self.labels.n_tags * len(TAG_FEATURES)))
+        return [slice(lo, min(lo + step, n)) for lo in range(0, n, step)]
+
+    def _tag_pair_features(self, first: FirstStage) -> np.ndarray:
+        return tag_features(first, self.membership, self.log_prior["tags"])
+
+    def _stacked_tags(self, first: FirstStage) -> np.ndarray:
+        """[n, tag labels] the tag stacker's scores of each question's candidates, 0 for the
+        other tags."""
+        tags = np.zeros(first.sparse_tags.shape, np.float32)
+        for rows in self._stacking_chunks(len(tags)):
+            chunk = rows_of(first, rows)
+            candidates = tag_candidates(chunk, self.params.tag_candidates)
+            scored = tags[rows]
+            scored[candidates] = self.tag_stacker.scores(
+                self._tag_pair_features(chunk)[candidates])
+        return tags
+
     def _fit_part(self, part: TagModel, data: TrainingData, checkpoint: Path | None,
                   log: logging.Logger | None) -> TrainResult:
         """Fit a first-stage part, or reuse the same model trained on the same inputs as its
@@ -165,8 +211,7 @@ class HybridFusion(TagModel):
         for lo in range(0, len(inputs), CHUNK):
             rows = slice(lo, min(lo + CHUNK, len(inputs)))
             first = self._first_stage(inputs.subset(np.arange(rows.start, rows.stop)))
-            tags[rows] = self.tag_stacker.scores(
-                tag_features(first, self.membership, self.log_prior["tags"]))
+            tags[rows] = self._stacked_tags(first)
             tags[rows, self.always["tags"]] = 1.0
             clusters[rows] = self.cluster_stacker.scores(cluster_features(
                 first, tags[rows], self.membership, self.log_prior["clusters"]))
