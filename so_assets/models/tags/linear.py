@@ -306,16 +306,19 @@ class TfidfLinear(TagModel):
         beam = self.params.scored_clusters
         if not beam or beam >= self.labels.n_clusters:
             tags = self.tag_model.scores(x)
-        else:
-            tags = np.zeros((x.shape[0], self.labels.n_tags), np.float32)
-            in_beam = np.zeros(clusters.shape, bool)
-            np.put_along_axis(in_beam, np.argpartition(-clusters, beam - 1, axis=1)[:, :beam],
-                              True, axis=1)
-            for cluster, (columns, model) in enumerate(self._cluster_tag_models):
-                rows = np.flatnonzero(in_beam[:, cluster])
-                if len(rows) and len(columns):
-                    tags[np.ix_(rows, columns)] = model.scores(x[rows])
-        tags *= clusters[:, np.asarray(self.labels.tag_cluster)]
+            tags *= clusters[:, np.asarray(self.labels.tag_cluster)]
+            return Scores(clusters=clusters, tags=tags)
+        # P(cluster) x P(tag | cluster) for the beam's clusters only: no [questions, labels]
+        # pass beyond the zeros
+        tags = np.zeros((x.shape[0], self.labels.n_tags), np.float32)
+        in_beam = np.zeros(clusters.shape, bool)
+        np.put_along_axis(in_beam, np.argpartition(-clusters, beam - 1, axis=1)[:, :beam],
+                          True, axis=1)
+        for cluster, (columns, model) in enumerate(self._cluster_tag_models):
+            rows = np.flatnonzero(in_beam[:, cluster])
+            if len(rows) and len(columns):
+                tags[np.ix_(rows, columns)] = (model.scores(x[rows])
+                                               * clusters[rows, cluster][:, None])
         return Scores(clusters=clusters, tags=tags)
 
     @functools.cached_property
