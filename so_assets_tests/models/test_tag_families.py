@@ -262,6 +262,15 @@ def test_the_stacker_learns_one_rule_for_every_label_and_scores_new_questions():
     np.testing.assert_allclose(saved.scores(features), stacker.scores(features), atol=1e-6)
 
 
+def test_a_clusters_best_member_is_the_highest_score_among_its_tags():
+    from so_assets.models.tags.stacking import best_member
+
+    scores = np.array([[0.2, 0.9, 0.4, 0.1], [0.7, 0.3, 0.0, 0.5]], np.float32)
+    membership = np.array([[1, 0, 0], [0, 1, 0], [1, 0, 0], [0, 1, 0]])  # cluster 2: none
+    np.testing.assert_array_equal(best_member(scores, membership),
+                                  np.array([[0.4, 0.9, 0.0], [0.7, 0.5, 0.0]], np.float32))
+
+
 def test_tag_candidates_are_the_first_stages_best_tags_and_the_named_ones():
     """Each question's candidates: its best tags under the TF-IDF scores, those under the
     neighbour votes that have a vote, and every tag it names; nothing else."""
