@@ -8,7 +8,8 @@ body) keeps the topic but drops those exact words. The dense side, in turn, know
 context the sparse one misses. This model trains all three on the training split; a
 logistic regression over (question, label) pairs (:mod:`so_assets.models.tags.stacking`) turns their
 scores, the label's rank and prior, and whether the question names the tag
-(:mod:`so_assets.models.tags.literal`) into one probability.
+(:mod:`so_assets.models.tags.literal`) into one probability; for tags, over each question's
+candidates only (its first stage's best tags and the tags it names), the others scoring 0.
 
 The stackers learn from out-of-fold scores of training questions: the three parts are trained
 again on all but one fold of a sample of training questions and score that fold, so the
