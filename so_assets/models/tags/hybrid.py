@@ -106,16 +106,21 @@ class HybridFusion(TagModel):
                       log: logging.Logger | None) -> None:
         """The tag stacker on each question's candidate tags, then the cluster stacker (which
         reads the stacked tags), from out-of-fold first-stage scores ``first``."""
-        pairs, pair_truth = [], []
-        for rows in self._stacking_chunks(len(truth)):
+        chunks = self._stacking_chunks(len(truth))
+        candidates, pairs, pair_truth = [], [], []
+        for rows in chunks:
             chunk = rows_of(first, rows)
-            candidates = tag_candidates(chunk, self.params.tag_candidates)
-            pairs.append(self._tag_pair_features(chunk)[candidates])
-            pair_truth.append(truth.tags[rows][candidates])
+            candidates.append(tag_candidates(chunk, self.params.tag_candidates))
+            pairs.append(self._tag_pair_features(chunk)[candidates[-1]])
+            pair_truth.append(truth.tags[rows][candidates[-1]])
         self.tag_stacker = PairStacker.fit(np.concatenate(pairs), np.concatenate(pair_truth))
+        stacked = np.zeros(first.sparse_tags.shape, np.float32)
+        for rows, chosen, x in zip(chunks, candidates, pairs, strict=True):
+            scored = stacked[rows]
+            scored[chosen] = self.tag_stacker.scores(x)  # the pairs' features, not built again
         self.cluster_stacker = PairStacker.fit(
-            cluster_features(first, self._stacked_tags(first), self.membership,
-                             self.log_prior["clusters"]), truth.clusters)
+            cluster_features(first, stacked, self.membership, self.log_prior["clusters"]),
+            truth.clusters)
         if log:
             n_pairs = sum(map(len, pairs))
             log.info("hybrid: stackers fitted on %d training questions' out-of-fold scores "
