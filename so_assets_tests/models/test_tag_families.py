@@ -287,6 +287,21 @@ def test_tag_candidates_are_the_first_stages_best_tags_and_the_named_ones():
     assert tag_candidates(first, 6).all()
 
 
+def test_stacker_inputs_give_back_each_chunks_stacked_tags():
+    """The candidate pairs, kept in question order, give back a chunk of questions' stacked
+    tags: the pairs' scores where they are, 0 elsewhere, none from the chunk's neighbours."""
+    from so_assets.models.tags.stacking import StackerInputs
+
+    candidates = np.array([[1, 0, 1], [0, 0, 0], [0, 1, 0], [1, 1, 1]], bool)
+    questions, tags = np.nonzero(candidates)
+    scores = np.arange(1, len(questions) + 1, dtype=np.float32) / 10
+    inputs = StackerInputs(questions, tags, np.zeros((len(questions), 1)), np.zeros((4, 2, 1)))
+    dense = np.zeros(candidates.shape, np.float32)
+    dense[candidates] = scores
+    for rows in (slice(0, 4), slice(1, 3), slice(3, 4), slice(1, 2)):
+        np.testing.assert_array_equal(inputs.stacked_tags(scores, rows, 3), dense[rows])
+
+
 def test_the_hybrid_stacks_only_each_questions_candidate_tags(data, tmp_path):
     """With 2 candidates per first-stage model, a question's tags outside its candidates
     score 0 and those inside are stacked (above 0): the stacker never sees the others."""
@@ -308,11 +323,12 @@ def test_the_hybrid_stacks_out_of_fold_training_scores(data, tmp_path):
     training, test = data
     trained = train_and_publish(short("hybrid", **CASES["hybrid"]), training, tmp_path)
     model = trained.model
-    first, questions = model._out_of_fold_first_stage(training, None)
+    inputs, questions = model._out_of_fold_stacker_inputs(training, None)
     assert len(questions) == len(training.train)
-    in_sample = model.sparse.predict_scores(questions).tags
-    on_true = questions.tags > 0
-    assert first.sparse_tags[on_true].mean() < in_sample[on_true].mean() - 0.05
+    in_sample = model.sparse.predict_scores(questions).tags[inputs.questions, inputs.tags]
+    out_of_fold = 1 / (1 + np.exp(-inputs.pair_features[:, 0]))  # the pairs' sparse logit
+    on_true = questions.tags[inputs.questions, inputs.tags] > 0
+    assert out_of_fold[on_true].mean() < in_sample[on_true].mean() - 0.05
     np.testing.assert_allclose(model.held_out_scores(training.validation).tags,
                                load_model(trained.folder).predict_scores(training.validation).tags,
                                atol=1e-5)

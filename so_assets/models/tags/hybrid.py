@@ -46,8 +46,11 @@ from so_assets.models.tags.stacking import (
     TAG_FEATURES,
     FirstStage,
     PairStacker,
+    StackerInputs,
     cluster_features,
+    first_stage_cluster_features,
     rows_of,
+    stacked_cluster_features,
     tag_candidates,
     tag_features,
 )
@@ -99,77 +102,87 @@ class HybridFusion(TagModel):
                           "tags": np.log(data.train.tags.mean(0) + 1e-4)}
         self.always = {"clusters": np.flatnonzero(data.train.clusters.all(0)),
                        "tags": np.flatnonzero(data.train.tags.all(0))}
-        self._fit_stackers(*self._out_of_fold_first_stage(data, log), log)
+        self._fit_stackers(*self._out_of_fold_stacker_inputs(data, log), log)
         return result
 
-    def _fit_stackers(self, first: FirstStage, truth: SplitData,
+    def _fit_stackers(self, inputs: StackerInputs, truth: SplitData,
                       log: logging.Logger | None) -> None:
-        """The tag stacker on each question's candidate tags, then the cluster stacker (which
-        reads the stacked tags), from out-of-fold first-stage scores ``first``."""
-        chunks = self._stacking_chunks(len(truth))
-        candidates, pairs, pair_truth = [], [], []
-        for rows in chunks:
-            chunk = rows_of(first, rows)
-            candidates.append(tag_candidates(chunk, self.params.tag_candidates))
-            pairs.append(self._tag_pair_features(chunk)[candidates[-1]])
-            pair_truth.append(truth.tags[rows][candidates[-1]])
-        self.tag_stacker = PairStacker.fit(np.concatenate(pairs), np.concatenate(pair_truth))
-        stacked = np.zeros(first.sparse_tags.shape, np.float32)
-        for rows, chosen, x in zip(chunks, candidates, pairs, strict=True):
-            scored = stacked[rows]
-            scored[chosen] = self.tag_stacker.scores(x)  # the pairs' features, not built again
+        """The tag stacker on the questions' candidate tags, then the cluster stacker (which
+        reads the stacked tags), from out-of-fold first-stage ``inputs`` of ``truth``'s
+        questions."""
+        pair_truth = truth.tags[inputs.questions, inputs.tags]
+        self.tag_stacker = PairStacker.fit(inputs.pair_features, pair_truth)
+        pair_scores = self.tag_stacker.scores(inputs.pair_features)
+        from_stacked = np.zeros((len(truth), self.labels.n_clusters, 2), np.float32)
+        for rows in self._stacking_chunks(len(truth)):
+            from_stacked[rows] = stacked_cluster_features(
+                inputs.stacked_tags(pair_scores, rows, self.labels.n_tags), self.membership)
         self.cluster_stacker = PairStacker.fit(
-            cluster_features(first, stacked, self.membership, self.log_prior["clusters"]),
-            truth.clusters)
+            np.concatenate([inputs.cluster_features, from_stacked], -1), truth.clusters)
         if log:
-            n_pairs = sum(map(len, pairs))
             log.info("hybrid: stackers fitted on %d training questions' out-of-fold scores "
                      "(%d candidate tag pairs, %.1f a question, holding %.1f%% of their "
-                     "tags); cluster weights %s; tag weights %s", len(truth), n_pairs,
-                     n_pairs / max(len(truth), 1),
-                     100 * sum(t.sum() for t in pair_truth) / max(truth.tags.sum(), 1),
+                     "tags); cluster weights %s; tag weights %s", len(truth), len(pair_truth),
+                     len(pair_truth) / max(len(truth), 1),
+                     100 * pair_truth.sum() / max(truth.tags.sum(), 1),
                      self.cluster_stacker.to_json(CLUSTER_FEATURES)["coef"],
                      self.tag_stacker.to_json(TAG_FEATURES)["coef"])
 
-    def _out_of_fold_first_stage(self, data: TrainingData, log: logging.Logger | None
-                                 ) -> tuple[FirstStage, SplitData]:
-        """First-stage scores of a sample of training questions, each from parts trained
-        without its fold, and those questions (labels included)."""
+    def _out_of_fold_stacker_inputs(self, data: TrainingData, log: logging.Logger | None
+                                    ) -> tuple[StackerInputs, SplitData]:
+        """The stackers' inputs from first-stage scores of a sample of training questions,
+        each from parts trained without its fold, and those questions (labels included)."""
         n = len(data.train)
         rows = np.sort(np.random.default_rng(0).permutation(n)[
             :self.params.stacker_questions])
         folds = self.params.stacker_folds
         fold_of = np.full(n, -1)
         fold_of[rows] = np.random.default_rng(1).permutation(len(rows)) % folds
-        widths = {"sparse_clusters": self.labels.n_clusters, "sparse_tags": self.labels.n_tags,
-                  "neighbour_clusters": self.labels.n_clusters,
-                  "neighbour_tags": self.labels.n_tags,
-                  "dense_clusters": self.labels.n_clusters}
-        scores = {name: np.zeros((len(rows), w), np.float32) for name, w in widths.items()}
+        questions = data.train.subset(rows)
+        cluster_inputs = np.zeros((len(rows), self.labels.n_clusters,
+                                   len(CLUSTER_FEATURES) - 2), np.float32)
+        pair_questions, pair_tags, pair_features = [], [], []
         started = time.monotonic()
         for k in range(folds):
             held = np.flatnonzero(fold_of[rows] == k)
-            sparse, dense, neighbours = self._parts()
-            fold_data = dataclasses.replace(data, train=data.train.subset(fold_of != k))
-            for part in (sparse, neighbours, dense):
-                part.fit(fold_data)
-            questions = data.train.subset(rows[held])
-            sparse_scores = sparse.predict_scores(questions)
-            votes = neighbours.predict_scores(questions)
-            for name, value in (("sparse_clusters", sparse_scores.clusters),
-                                ("sparse_tags", sparse_scores.tags),
-                                ("neighbour_clusters", votes.clusters),
-                                ("neighbour_tags", votes.tags),
-                                ("dense_clusters", dense.predict_scores(questions).clusters)):
-                scores[name][held] = value
+            fold_pairs = self._score_out_of_fold(
+                dataclasses.replace(data, train=data.train.subset(fold_of != k)),
+                questions.subset(held))
+            pair_questions.append(held[fold_pairs.questions])
+            pair_tags.append(fold_pairs.tags)
+            pair_features.append(fold_pairs.pair_features)
+            cluster_inputs[held] = fold_pairs.cluster_features
             if log:
                 elapsed = time.monotonic() - started
                 log.info("hybrid: out-of-fold first stage %d/%d (%d questions, %.0fs, ~%.0fs "
                          "left)", k + 1, folds, len(held), elapsed,
                          elapsed / (k + 1) * (folds - k - 1))
-        questions = data.train.subset(rows)
-        return FirstStage(**scores, named_in_title=named_tags(questions.titles, self.labels.tags),
-                          named_in_body=named_tags(questions.bodies, self.labels.tags)), questions
+        pair_questions = np.concatenate(pair_questions)
+        order = np.argsort(pair_questions, kind="stable")  # the folds' pairs in question order
+        return StackerInputs(pair_questions[order], np.concatenate(pair_tags)[order],
+                             np.concatenate(pair_features)[order], cluster_inputs), questions
+
+    def _score_out_of_fold(self, fold: TrainingData, held: SplitData) -> StackerInputs:
+        """The stackers' inputs of the ``held`` questions from parts fitted on ``fold``, a
+        chunk of questions at a time: no [questions, tag labels] array outlives its chunk, and
+        the fold's parts and data go when this returns."""
+        parts = sparse, dense, neighbours = self._parts()
+        for part in (sparse, neighbours, dense):
+            part.fit(fold)
+        cluster_inputs = np.zeros((len(held), self.labels.n_clusters,
+                                   len(CLUSTER_FEATURES) - 2), np.float32)
+        pair_questions, pair_tags, pair_features = [], [], []
+        for rows in self._stacking_chunks(len(held)):
+            first = self._first_stage(held.subset(np.arange(rows.start, rows.stop)), parts)
+            candidates = tag_candidates(first, self.params.tag_candidates)
+            question, tag = np.nonzero(candidates)
+            pair_questions.append(question + rows.start)
+            pair_tags.append(tag)
+            pair_features.append(self._tag_pair_features(first)[candidates])
+            cluster_inputs[rows] = first_stage_cluster_features(
+                first, self.membership, self.log_prior["clusters"])
+        return StackerInputs(np.concatenate(pair_questions), np.concatenate(pair_tags),
+                             np.concatenate(pair_features), cluster_inputs)
 
     def _stacking_chunks(self, n: int) -> list[slice]:
         """Row slices whose [rows, tag labels, features] pair features take about
@@ -203,11 +216,16 @@ class HybridFusion(TagModel):
             return fit()
         return fit_or_reuse(part, data, self.shared_dir, fit, log) or TrainResult()
 
-    def _first_stage(self, inputs: Inputs) -> FirstStage:
-        sparse = self.sparse.predict_scores(inputs)
-        votes = self.neighbours.predict_scores(inputs)
+    def _first_stage(self, inputs: Inputs,
+                     parts: tuple[TfidfLinear, TorchDense, KnnVotes] | None = None
+                     ) -> FirstStage:
+        """The ``parts``' scores of ``inputs`` (by default the fitted model's own parts)."""
+        sparse_part, dense_part, neighbour_part = parts or (self.sparse, self.dense,
+                                                            self.neighbours)
+        sparse = sparse_part.predict_scores(inputs)
+        votes = neighbour_part.predict_scores(inputs)
         return FirstStage(sparse.clusters, sparse.tags, votes.clusters, votes.tags,
-                          self.dense.predict_scores(inputs).clusters,
+                          dense_part.predict_scores(inputs).clusters,
                           named_tags(inputs.titles, self.labels.tags),
                           named_tags(inputs.bodies, self.labels.tags))
 

@@ -39,6 +39,26 @@ class FirstStage:
     named_in_body: np.ndarray  # [n, t] {0, 1}
 
 
+@dataclass(frozen=True)
+class StackerInputs:
+    """What the stackers learn from, for n questions, without a [n, tag labels] array: each
+    question's candidate (question, tag) pairs with their features, and the first stage's
+    features of every (question, cluster) pair."""
+
+    questions: np.ndarray  # [pairs] the pair's question (0 .. n-1), in ascending order
+    tags: np.ndarray  # [pairs] the pair's tag column
+    pair_features: np.ndarray  # [pairs, len(TAG_FEATURES)]
+    cluster_features: np.ndarray  # [n, k, len(CLUSTER_FEATURES) - 2]
+
+    def stacked_tags(self, pair_scores: np.ndarray, rows: slice, n_tags: int) -> np.ndarray:
+        """[rows, n_tags]: ``pair_scores`` (one per pair) of the questions at ``rows``, 0 for
+        the tags that are not their candidates."""
+        lo, hi = np.searchsorted(self.questions, [rows.start, rows.stop])
+        stacked = np.zeros((rows.stop - rows.start, n_tags), np.float32)
+        stacked[self.questions[lo:hi] - rows.start, self.tags[lo:hi]] = pair_scores[lo:hi]
+        return stacked
+
+
 CANDIDATES = 30
 """A question's best tags under each first-stage model that become stacked candidates."""
 
@@ -96,15 +116,27 @@ def cluster_features(first: FirstStage, stacked_tags: np.ndarray, membership: np
                      log_prior: np.ndarray) -> np.ndarray:
     """[n, k, len(CLUSTER_FEATURES)]; ``stacked_tags`` [n, t] are the tag stacker's scores,
     ``membership`` is [t, k] {0, 1}."""
-    shape = first.sparse_clusters.shape
-    none_of_members = np.exp(np.log1p(-np.clip(stacked_tags, 0, 1 - 1e-6)) @ membership)
+    return np.concatenate([first_stage_cluster_features(first, membership, log_prior),
+                           stacked_cluster_features(stacked_tags, membership)], -1)
+
+
+def first_stage_cluster_features(first: FirstStage, membership: np.ndarray,
+                                 log_prior: np.ndarray) -> np.ndarray:
+    """[n, k, len(CLUSTER_FEATURES) - 2]: the cluster features the first stage gives alone."""
     return _stack([logit(first.sparse_clusters), first.neighbour_clusters,
                    logit(first.dense_clusters), first.named_in_title @ membership,
                    first.named_in_body @ membership, log_prior[None, :],
                    log_ranks(first.sparse_clusters), log_ranks(first.neighbour_clusters),
                    log_ranks(first.dense_clusters), best_member(first.sparse_tags, membership),
-                   first.sparse_clusters.max(1, keepdims=True),
-                   best_member(stacked_tags, membership), 1 - none_of_members], shape)
+                   first.sparse_clusters.max(1, keepdims=True)], first.sparse_clusters.shape)
+
+
+def stacked_cluster_features(stacked_tags: np.ndarray, membership: np.ndarray) -> np.ndarray:
+    """[n, k, 2]: the cluster features read from the tag stacker's scores ``stacked_tags``
+    [n, t] (its best member tag, and the chance that any member tag is on, noisy-or)."""
+    none_of_members = np.exp(np.log1p(-np.clip(stacked_tags, 0, 1 - 1e-6)) @ membership)
+    return _stack([best_member(stacked_tags, membership), 1 - none_of_members],
+                  (len(stacked_tags), membership.shape[1]))
 
 
 def tag_features(first: FirstStage, membership: np.ndarray, log_prior: np.ndarray
