@@ -36,9 +36,9 @@ class TfidfLinearParams(Params):
     tol: float = param(
         0.01, "liblinear's stopping tolerance (relative to the first gradient). Past as many "
               "training questions as features liblinear solves the primal problem, where "
-              "scikit-learn's 1e-4 spent a third of each fit refining weights that no longer "
-              "change a ranking (80,000 generated questions: seven labels' held-out AUC and "
-              "average precision the same to four digits, 0.6-0.7x the CPU). Below that, in "
+              "scikit-learn's 1e-4 spent about a quarter of each fit refining weights that no "
+              "longer change a ranking (80,000 generated questions: seven labels' held-out AUC and "
+              "average precision the same to four digits, 0.66-0.84x the CPU). Below that, in "
               "the dual, the fits stop early either way: robotics, crypto and biology gave the "
               "same micro-F1 (within 0.0003) and CPU at 1e-4.",
         gt=0, le=0.5)
