@@ -202,6 +202,12 @@ def score_model(name: str) -> ModelSpec:
     return _named(SCORE_MODELS, name, "score")
 
 
+def saved_labels(directory: Path) -> LabelSpace:
+    """The label space the model saved in ``directory`` was trained on, read without loading
+    its weights."""
+    return LabelSpace.from_json(json.loads((directory / "predictor.json").read_text())["labels"])
+
+
 def load_model(directory: Path) -> Model:
     """A saved model, from its artifacts only (the class is the family it was saved as); a
     folder holding a pickle is refused (:func:`refuse_pickles`)."""

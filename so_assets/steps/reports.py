@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from so_assets.models.core.data import LabelSpace
 from so_assets.models.publication.artifacts import current_dir, published_models, read_metrics
-from so_assets.models.registry import SCORE_MODELS, TAG_MODELS, ModelSpec
+from so_assets.models.registry import SCORE_MODELS, TAG_MODELS, ModelSpec, load_model, saved_labels
 from so_assets.steps.results import ReportResult, write_report
 from so_assets.storage.stores import Stores
 
@@ -22,25 +23,37 @@ if TYPE_CHECKING:
     from so_assets.models.core.data import SplitData, TrainingData
 
 
-def published(stores: Stores, specs: Sequence[ModelSpec], labels: LabelSpace,
-              log: logging.Logger) -> list[tuple[ModelSpec, Model, dict]]:
-    """The models of ``specs`` that have a published version trained on ``labels`` (the
-    current label space), loaded with their saved figures; the others are named in the log
-    (never trained here, or trained on an older tree: retrain them)."""
-    from so_assets.models.registry import load_model
+@dataclass(frozen=True)
+class Published:
+    """A published model of a task: its spec, its folder and its saved figures. The model is
+    loaded by :meth:`load` when its turn comes and dropped after it: at 100,000 questions and
+    15,000 tag labels the tag models take GBs together."""
 
+    spec: ModelSpec
+    folder: Path
+    saved: dict
+
+    def load(self) -> Model:
+        return load_model(self.folder)
+
+
+def published(stores: Stores, specs: Sequence[ModelSpec], labels: LabelSpace,
+              log: logging.Logger) -> list[Published]:
+    """The models of ``specs`` that have a published version trained on ``labels`` (the
+    current label space), with their saved figures; the others are named in the log (never
+    trained here, or trained on an older tree: retrain them)."""
     there = set(published_models(stores.models_dir))
     out = []
     for spec in specs:
         if spec.asset_name not in there:
             log.info("%s has no published version: left out of the report", spec.asset_name)
             continue
-        model = load_model(current_dir(stores.models_dir, spec.asset_name))
-        if model.labels != labels:
+        folder = current_dir(stores.models_dir, spec.asset_name)
+        if saved_labels(folder) != labels:
             log.warning("%s was trained on another label space (an older tag tree): left "
                         "out of the report until it is trained again", spec.asset_name)
             continue
-        out.append((spec, model, read_metrics(stores.models_dir, spec.asset_name)))
+        out.append(Published(spec, folder, read_metrics(stores.models_dir, spec.asset_name)))
     if not out:
         raise ValueError("no model of this task is published for the current tag tree: "
                          "materialize the model assets first")
@@ -79,7 +92,7 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger,
     from so_assets.storage.model_metrics import write_tag_model_metrics
 
     models = published(stores, specs, current_labels(stores.questions), log)
-    data, test = assemble(stores, set().union(*(s.model.needs for s, _, _ in models)))
+    data, test = assemble(stores, set().union(*(m.spec.model.needs for m in models)))
     buckets = {"clusters": frequency_buckets(data.train.clusters),
                "tags": frequency_buckets(data.train.tags)}
     baseline = baseline_for(TagModel, data.labels)
@@ -87,11 +100,10 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger,
     orphans = _orphan_candidates(stores, data.labels.tags)
     validation_questions, test_questions = _questions(data.validation), _questions(test)
     results = []
-    for name, model, saved, folder in [
-            ("most_frequent_baseline", baseline, {}, None),
-            *((s.name, m, saved, current_dir(stores.models_dir, s.asset_name))
-              for s, m, saved in models)]:
-        results.append(_evaluated(name, model, saved, data, test, buckets, orphans,
+    for name, load, saved, folder in [
+            ("most_frequent_baseline", lambda: baseline, {}, None),
+            *((m.spec.name, m.load, m.saved, m.folder) for m in models)]:
+        results.append(_evaluated(name, load(), saved, data, test, buckets, orphans,
                                   (validation_questions, test_questions), folder))
         log.info("%s: test micro-F1 %.4f", name, results[-1].metrics["micro_f1"])
     report = tag_report(results, test.clusters, len(data.train), data.labels.cluster_names,
@@ -164,16 +176,18 @@ def score_evaluation_report(stores: Stores, log: logging.Logger,
         report.text(f"The score models: {NO_SCORES}.")
         return write_report(report, stores.reports_dir)
     models = published(stores, specs, current_labels(stores.questions), log)
-    data, test = assemble(stores, set().union(*(s.model.needs for s, _, _ in models)))
+    data, test = assemble(stores, set().union(*(m.spec.model.needs for m in models)))
     test = ScoreModel.scored(test)
     results = []
-    for spec, model, saved in models:
+    for published_model in models:
+        model, saved = published_model.load(), published_model.saved
         scores = model.predict_scores(test)
-        results.append(ScoreResult(spec.name, scores.score, model.target,
+        results.append(ScoreResult(published_model.spec.name, scores.score, model.target,
                                    saved["train_seconds"], saved["peak_rss_mb"],
                                    scores.score_low, scores.score_high,
                                    model.feature_importance(), model.params.flat()))
-        log.info("%s: test metrics %s", spec.name, results[-1].metrics(test.scores))
+        log.info("%s: test metrics %s", published_model.spec.name,
+                 results[-1].metrics(test.scores))
     report = score_report(results, test.scores, test.score_age_days, len(data.train),
                           stores.reports_dir / "score_evaluation")
     write_score_model_metrics(stores.questions, [

@@ -302,9 +302,11 @@ def test_stacker_inputs_give_back_each_chunks_stacked_tags():
         np.testing.assert_array_equal(inputs.stacked_tags(scores, rows, 3), dense[rows])
 
 
-def test_the_hybrid_stacks_only_each_questions_candidate_tags(data, tmp_path):
+def test_the_hybrid_stacks_only_each_questions_candidate_tags(data, tmp_path, monkeypatch):
     """With 2 candidates per first-stage model, a question's tags outside its candidates
-    score 0 and those inside are stacked (above 0): the stacker never sees the others."""
+    score 0 and those inside are stacked (above 0): the stacker never sees the others. How
+    many questions are scored at a time changes no score."""
+    from so_assets.models.tags import hybrid
     from so_assets.models.tags.stacking import tag_candidates
 
     training, test = data
@@ -312,8 +314,38 @@ def test_the_hybrid_stacks_only_each_questions_candidate_tags(data, tmp_path):
                               tmp_path).model
     candidates = tag_candidates(model._first_stage(test), 2)
     assert candidates.sum(1).max() < candidates.shape[1]  # the restriction bites
-    tags = model.predict_scores(test).tags
-    assert not tags[~candidates].any() and (tags[candidates] > 0).all()
+    scores = model.predict_scores(test)
+    assert not scores.tags[~candidates].any() and (scores.tags[candidates] > 0).all()
+    monkeypatch.setattr(hybrid, "FIRST_STAGE_BUDGET", 3 * model.labels.n_tags)
+    in_threes = model.predict_scores(test)
+    np.testing.assert_allclose(in_threes.tags, scores.tags, atol=1e-6)
+    np.testing.assert_allclose(in_threes.clusters, scores.clusters, atol=1e-6)
+
+
+def test_the_reports_take_each_published_model_of_the_current_tree(data, tmp_path, caplog):
+    """Which models are published, and on which label space, is read from their folders; a
+    model trained on another tree and one never trained are named and left out, and a kept
+    one loads (when its turn comes) as it was saved."""
+    import logging
+    from types import SimpleNamespace
+
+    from so_assets.steps.reports import published
+
+    training, test = data
+    current = train_and_publish(short("tfidf_linear"), training, tmp_path)
+    older = LabelSpace(LABELS.cluster_names, TAGS, [0, 1, 1, 1, 2, 2])
+    train_and_publish(short("knn_votes"), TrainingData(older, training.train,
+                                                       training.validation), tmp_path)
+    with caplog.at_level(logging.INFO):
+        kept = published(SimpleNamespace(models_dir=tmp_path),
+                         [short(n) for n in ("tfidf_linear", "knn_votes", "mlp")], LABELS,
+                         logging.getLogger("report"))
+    assert [m.spec.name for m in kept] == ["tfidf_linear"]
+    assert kept[0].folder == current.folder and "validation" in kept[0].saved
+    assert "tag_model_knn_votes was trained on another label space" in caplog.text
+    assert "tag_model_mlp has no published version" in caplog.text
+    np.testing.assert_array_equal(kept[0].load().predict_scores(test).tags,
+                                  current.model.predict_scores(test).tags)
 
 
 def test_the_hybrid_stacks_out_of_fold_training_scores(data, tmp_path):
