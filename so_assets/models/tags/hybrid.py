@@ -56,7 +56,9 @@ from so_assets.models.tags.stacking import (
 )
 from so_assets.params import Params, param
 
-CHUNK = 2048  # questions scored at a time by the first stage
+FIRST_STAGE_BUDGET = 2**23
+"""Floats of each [questions, tag labels] first-stage array scored at a time (32 MB): 2,048
+questions at up to 4,096 tag labels, 535 at 15,672."""
 PAIR_FEATURES_BUDGET = 2**25
 """Floats of (question, tag) pair features built at a time (128 MB): the rows of a chunk
 follow the tag labels (15,000 rows at 200 tag labels, 200 at 15,000)."""
@@ -232,8 +234,9 @@ class HybridFusion(TagModel):
     def predict_scores(self, inputs: Inputs) -> Scores:
         clusters = np.zeros((len(inputs), self.labels.n_clusters), np.float32)
         tags = np.zeros((len(inputs), self.labels.n_tags), np.float32)
-        for lo in range(0, len(inputs), CHUNK):
-            rows = slice(lo, min(lo + CHUNK, len(inputs)))
+        step = min(2048, max(1, FIRST_STAGE_BUDGET // self.labels.n_tags))
+        for lo in range(0, len(inputs), step):
+            rows = slice(lo, min(lo + step, len(inputs)))
             first = self._first_stage(inputs.subset(np.arange(rows.start, rows.stop)))
             tags[rows] = self._stacked_tags(first)
             tags[rows, self.always["tags"]] = 1.0
