@@ -287,6 +287,45 @@ def test_tag_candidates_are_the_first_stages_best_tags_and_the_named_ones():
     assert tag_candidates(first, 6).all()
 
 
+def test_a_pairs_tag_features_are_read_from_the_first_stage_at_that_pair():
+    """Each candidate pair's features, by name: its own scores, its tag's prior and cluster,
+    its question's top score and named tags, and its ranks (0 = the question's best; tied
+    tags share their mean rank)."""
+    from so_assets.models.tags.stacking import (
+        TAG_FEATURES,
+        FirstStage,
+        logit,
+        pair_tag_features,
+    )
+
+    sparse = np.array([[0.9, 0.1, 0.5, 0.2], [0.1, 0.6, 0.3, 0.4]], np.float32)
+    votes = np.array([[0.0, 0.0, 0.5, 0.5], [0.0, 0.0, 0.0, 0.0]], np.float32)
+    title = np.array([[0, 1, 0, 0], [1, 1, 1, 0]], np.float32)
+    body = np.array([[0, 0, 1, 0], [0, 0, 0, 0]], np.float32)
+    sparse_clusters = np.array([[0.8, 0.3], [0.2, 0.7]], np.float32)
+    dense_clusters = np.array([[0.6, 0.1], [0.4, 0.9]], np.float32)
+    first = FirstStage(sparse_clusters, sparse, sparse_clusters, votes, dense_clusters, title,
+                       body)
+    candidates = np.array([[True, False, True, True], [False, True, False, False]])
+    tag_cluster, log_prior = np.array([0, 0, 1, 1]), np.log([0.4, 0.1, 0.3, 0.2])
+    features = pair_tag_features(first, candidates, tag_cluster, log_prior)
+    named = dict(zip(TAG_FEATURES, features.T, strict=True))
+    np.testing.assert_allclose(named["sparse logit"], logit(np.float32([0.9, 0.5, 0.2, 0.6])),
+                               rtol=1e-6)
+    np.testing.assert_array_equal(named["neighbour votes"], [0.0, 0.5, 0.5, 0.0])
+    np.testing.assert_array_equal(named["named in title"], [0, 0, 0, 1])
+    np.testing.assert_array_equal(named["named in body"], [0, 1, 0, 0])
+    np.testing.assert_allclose(named["log prior"], np.log([0.4, 0.3, 0.2, 0.1]), rtol=1e-6)
+    np.testing.assert_allclose(named["log sparse rank"], np.log1p([0, 1, 2, 0]), rtol=1e-6)
+    np.testing.assert_allclose(named["log neighbour rank"], np.log1p([2.5, 0.5, 0.5, 1.5]),
+                               rtol=1e-6)  # tied tags share their mean rank
+    np.testing.assert_array_equal(named["its cluster (sparse)"], np.float32([0.8, 0.3, 0.3, 0.2]))
+    np.testing.assert_array_equal(named["its cluster (dense)"], np.float32([0.6, 0.1, 0.1, 0.4]))
+    np.testing.assert_array_equal(named["question's top sparse score"],
+                                  np.float32([0.9, 0.9, 0.9, 0.6]))
+    np.testing.assert_array_equal(named["tags named in title"], [1, 1, 1, 3])
+
+
 def test_stacker_inputs_give_back_each_chunks_stacked_tags():
     """The candidate pairs, kept in question order, give back a chunk of questions' stacked
     tags: the pairs' scores where they are, 0 elsewhere, none from the chunk's neighbours."""

@@ -49,19 +49,15 @@ from so_assets.models.tags.stacking import (
     StackerInputs,
     cluster_features,
     first_stage_cluster_features,
-    rows_of,
+    pair_tag_features,
     stacked_cluster_features,
     tag_candidates,
-    tag_features,
 )
 from so_assets.params import Params, param
 
 FIRST_STAGE_BUDGET = 2**23
 """Floats of each [questions, tag labels] first-stage array scored at a time (32 MB): 2,048
 questions at up to 4,096 tag labels, 535 at 15,672."""
-PAIR_FEATURES_BUDGET = 2**25
-"""Floats of (question, tag) pair features built at a time (128 MB): the rows of a chunk
-follow the tag labels (15,000 rows at 200 tag labels, 200 at 15,000)."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +112,7 @@ class HybridFusion(TagModel):
         self.tag_stacker = PairStacker.fit(inputs.pair_features, pair_truth)
         pair_scores = self.tag_stacker.scores(inputs.pair_features)
         from_stacked = np.zeros((len(truth), self.labels.n_clusters, 2), np.float32)
-        for rows in self._stacking_chunks(len(truth)):
+        for rows in self._chunks(len(truth)):
             from_stacked[rows] = stacked_cluster_features(
                 inputs.stacked_tags(pair_scores, rows, self.labels.n_tags), self.membership)
         self.cluster_stacker = PairStacker.fit(
@@ -174,37 +170,34 @@ class HybridFusion(TagModel):
         cluster_inputs = np.zeros((len(held), self.labels.n_clusters,
                                    len(CLUSTER_FEATURES) - 2), np.float32)
         pair_questions, pair_tags, pair_features = [], [], []
-        for rows in self._stacking_chunks(len(held)):
+        for rows in self._chunks(len(held)):
             first = self._first_stage(held.subset(np.arange(rows.start, rows.stop)), parts)
             candidates = tag_candidates(first, self.params.tag_candidates)
             question, tag = np.nonzero(candidates)
             pair_questions.append(question + rows.start)
             pair_tags.append(tag)
-            pair_features.append(self._tag_pair_features(first)[candidates])
+            pair_features.append(self._tag_pair_features(first, candidates))
             cluster_inputs[rows] = first_stage_cluster_features(
                 first, self.membership, self.log_prior["clusters"])
         return StackerInputs(np.concatenate(pair_questions), np.concatenate(pair_tags),
                              np.concatenate(pair_features), cluster_inputs)
 
-    def _stacking_chunks(self, n: int) -> list[slice]:
-        """Row slices whose [rows, tag labels, features] pair features take about
-        ``PAIR_FEATURES_BUDGET`` floats."""
-        step = max(1, PAIR_FEATURES_BUDGET // (self.labels.n_tags * len(TAG_FEATURES)))
+    def _chunks(self, n: int) -> list[slice]:
+        """Row slices whose [rows, tag labels] first-stage arrays take at most
+        ``FIRST_STAGE_BUDGET`` floats each (and at most 2,048 rows)."""
+        step = min(2048, max(1, FIRST_STAGE_BUDGET // self.labels.n_tags))
         return [slice(lo, min(lo + step, n)) for lo in range(0, n, step)]
 
-    def _tag_pair_features(self, first: FirstStage) -> np.ndarray:
-        return tag_features(first, self.membership, self.log_prior["tags"])
+    def _tag_pair_features(self, first: FirstStage, candidates: np.ndarray) -> np.ndarray:
+        return pair_tag_features(first, candidates, np.asarray(self.labels.tag_cluster),
+                                 self.log_prior["tags"])
 
     def _stacked_tags(self, first: FirstStage) -> np.ndarray:
         """[n, tag labels] the tag stacker's scores of each question's candidates, 0 for the
         other tags."""
+        candidates = tag_candidates(first, self.params.tag_candidates)
         tags = np.zeros(first.sparse_tags.shape, np.float32)
-        for rows in self._stacking_chunks(len(tags)):
-            chunk = rows_of(first, rows)
-            candidates = tag_candidates(chunk, self.params.tag_candidates)
-            scored = tags[rows]
-            scored[candidates] = self.tag_stacker.scores(
-                self._tag_pair_features(chunk)[candidates])
+        tags[candidates] = self.tag_stacker.scores(self._tag_pair_features(first, candidates))
         return tags
 
     def _fit_part(self, part: TagModel, data: TrainingData, checkpoint: Path | None,
@@ -234,9 +227,7 @@ class HybridFusion(TagModel):
     def predict_scores(self, inputs: Inputs) -> Scores:
         clusters = np.zeros((len(inputs), self.labels.n_clusters), np.float32)
         tags = np.zeros((len(inputs), self.labels.n_tags), np.float32)
-        step = min(2048, max(1, FIRST_STAGE_BUDGET // self.labels.n_tags))
-        for lo in range(0, len(inputs), step):
-            rows = slice(lo, min(lo + step, len(inputs)))
+        for rows in self._chunks(len(inputs)):
             first = self._first_stage(inputs.subset(np.arange(rows.start, rows.stop)))
             tags[rows] = self._stacked_tags(first)
             tags[rows, self.always["tags"]] = 1.0

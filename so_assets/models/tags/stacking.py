@@ -12,7 +12,8 @@ to tell apart the tags that are close calls instead of the thousands that are pl
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -61,11 +62,6 @@ class StackerInputs:
 
 CANDIDATES = 30
 """A question's best tags under each first-stage model that become stacked candidates."""
-
-
-def rows_of(first: FirstStage, rows: slice) -> FirstStage:
-    """The first-stage scores of the questions at ``rows``."""
-    return FirstStage(**{f.name: getattr(first, f.name)[rows] for f in fields(first)})
 
 
 def tag_candidates(first: FirstStage, depth: int = CANDIDATES) -> np.ndarray:
@@ -139,16 +135,36 @@ def stacked_cluster_features(stacked_tags: np.ndarray, membership: np.ndarray) -
                   (len(stacked_tags), membership.shape[1]))
 
 
-def tag_features(first: FirstStage, membership: np.ndarray, log_prior: np.ndarray
-                 ) -> np.ndarray:
-    """[n, t, len(TAG_FEATURES)]; ``membership`` is [t, k] {0, 1}."""
-    shape = first.sparse_tags.shape
-    return _stack([logit(first.sparse_tags), first.neighbour_tags, first.named_in_title,
-                   first.named_in_body, log_prior[None, :], log_ranks(first.sparse_tags),
-                   log_ranks(first.neighbour_tags), first.sparse_clusters @ membership.T,
-                   first.dense_clusters @ membership.T,
-                   first.sparse_tags.max(1, keepdims=True),
-                   first.named_in_title.sum(1, keepdims=True)], shape)
+def pair_tag_features(first: FirstStage, candidates: np.ndarray, tag_cluster: np.ndarray,
+                      log_prior: np.ndarray) -> np.ndarray:
+    """[pairs, len(TAG_FEATURES)]: the features of each candidate (question, tag) pair of
+    ``candidates`` [n, t] bool, in the order of ``np.nonzero(candidates)``; ``tag_cluster``
+    [t] is each tag's cluster. The [n, t] scores are read at the pairs only."""
+    rows, tags = np.nonzero(candidates)
+    sparse, votes = first.sparse_tags[rows, tags], first.neighbour_tags[rows, tags]
+    cluster = tag_cluster[tags]
+    return np.stack([logit(sparse), votes, first.named_in_title[rows, tags],
+                     first.named_in_body[rows, tags], log_prior[tags],
+                     np.log1p(mean_ranks(first.sparse_tags, rows, sparse)),
+                     np.log1p(mean_ranks(first.neighbour_tags, rows, votes)),
+                     first.sparse_clusters[rows, cluster], first.dense_clusters[rows, cluster],
+                     first.sparse_tags.max(1)[rows], first.named_in_title.sum(1)[rows]],
+                    -1).astype(np.float32)
+
+
+def mean_ranks(scores: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """[pairs]: the rank of ``values[i]`` among the labels of question ``rows[i]`` (0 = its
+    best; ``rows`` ascending, as ``np.nonzero`` gives them); tied labels share their mean rank,
+    so the thousands a neighbour vote leaves at 0 rank together below the voted ones. A sort
+    per question, not an argsort: ten times cheaper at 15,000 labels."""
+    ordered = np.sort(scores, axis=1)
+    ranks = np.empty(len(rows), np.float32)
+    bounds = np.searchsorted(rows, np.arange(len(scores) + 1))
+    for question, (lo, hi) in enumerate(pairwise(bounds)):
+        below = np.searchsorted(ordered[question], values[lo:hi], side="left")
+        not_above = np.searchsorted(ordered[question], values[lo:hi], side="right")
+        ranks[lo:hi] = scores.shape[1] - not_above + (not_above - below - 1) / 2
+    return ranks
 
 
 @dataclass
