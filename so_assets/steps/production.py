@@ -10,6 +10,7 @@ from pathlib import Path
 
 from so_assets.evaluation.report import Table
 from so_assets.models.core.base import Target
+from so_assets.models.core.data import LabelSpace
 from so_assets.models.publication.artifacts import current_dir, published_models, version_path
 from so_assets.models.publication.production import (
     Candidate,
@@ -20,7 +21,13 @@ from so_assets.models.publication.production import (
     read_production,
     record_production,
 )
-from so_assets.models.registry import SCORE_MODELS, TAG_MODELS, ModelSpec, is_baseline
+from so_assets.models.registry import (
+    SCORE_MODELS,
+    TAG_MODELS,
+    ModelSpec,
+    is_baseline,
+    saved_labels,
+)
 from so_assets.storage.stores import Stores
 
 SELECTION = {"tag": ("tags_micro_f1", True), "score": ("rmse_log", False)}
@@ -46,17 +53,13 @@ class ProductionResult:
     record: Path
 
 
-def _labels_of(folder: Path) -> dict:
-    return json.loads((folder / "predictor.json").read_text())["labels"]
-
-
 def _candidate(task: str, spec: ModelSpec, folder: Path, metrics: dict, baseline: float,
-               current_labels: dict) -> Candidate:
+               current_labels: LabelSpace) -> Candidate:
     metric, higher = SELECTION[task]
     return Candidate(task, spec.name, spec.asset_name, folder.name,
                      float(metrics["validation"][metric]), baseline, higher,
                      str(metrics.get("train_cutoff", "")),
-                     _labels_of(folder) == current_labels, bool(metrics["beats_baseline"]))
+                     saved_labels(folder) == current_labels, bool(metrics["beats_baseline"]))
 
 
 def _baseline_figure(task: str, stores: Stores, metrics: dict) -> float:
@@ -70,7 +73,7 @@ def _baseline_figure(task: str, stores: Stores, metrics: dict) -> float:
     return float(saved["validation"][SELECTION["score"][0]])
 
 
-def _candidates(task: str, stores: Stores, current_labels: dict) -> list[Candidate]:
+def _candidates(task: str, stores: Stores, current_labels: LabelSpace) -> list[Candidate]:
     specs = TAG_MODELS if task == "tag" else SCORE_MODELS
     published = set(published_models(stores.models_dir))
     found = []
@@ -86,7 +89,7 @@ def _candidates(task: str, stores: Stores, current_labels: dict) -> list[Candida
 
 
 def _champion(task: str, stores: Stores, serving: Production | None,
-              candidates: list[Candidate], current_labels: dict,
+              candidates: list[Candidate], current_labels: LabelSpace,
               log: logging.Logger) -> Candidate | None:
     """The serving version scored on the current validation split (its saved figures when
     it was trained on another label space, or when it is one of the candidates)."""
@@ -123,7 +126,7 @@ def production_models(stores: Stores, log: logging.Logger) -> ProductionResult:
     whose best model fails its baseline keeps what served, or has nothing serving."""
     from so_assets.models.prediction.assemble import current_labels
 
-    labels_now = current_labels(stores.questions).to_json()
+    labels_now = current_labels(stores.questions)
     serving = read_production(stores.models_dir)
     table = Table(["task", "model", "version", "validation", "baseline", "eligible",
                    "current labels"], digits=4)
