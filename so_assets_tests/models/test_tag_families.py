@@ -5,6 +5,8 @@ on tiny random models built from configs (nothing is downloaded)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -248,18 +250,54 @@ def test_a_tag_is_named_by_its_words_in_a_row_not_by_a_longer_word():
 def test_the_stacker_learns_one_rule_for_every_label_and_scores_new_questions():
     """A feature that marks the true labels, shared by all labels: the stacker learns it from
     some questions and applies it to questions it never saw, and survives a save."""
-    from so_assets.models.tags.stacking import PairStacker
+    from so_assets.models.tags.stacking import LogisticPairStacker, load_stacker
 
     rng = np.random.default_rng(0)
     truth = (rng.random((300, 8)) < 0.2).astype(np.float32)
     informative = truth + rng.normal(scale=0.3, size=truth.shape)
     features = np.stack([informative, rng.normal(size=truth.shape)], -1).astype(np.float32)
-    stacker = PairStacker.fit(features[:200], truth[:200])
+    stacker = LogisticPairStacker.fit(features[:200], truth[:200])
     assert abs(stacker.coef[0]) > 5 * abs(stacker.coef[1])
     new = stacker.scores(features[200:])
     assert new[truth[200:] > 0].mean() - new[truth[200:] == 0].mean() > 0.5
-    saved = PairStacker.from_json(stacker.to_json(["informative", "noise"]))
-    np.testing.assert_allclose(saved.scores(features), stacker.scores(features), atol=1e-6)
+    saved = stacker.to_json(["informative", "noise"])
+    assert saved["kind"] == "logistic"
+    np.testing.assert_allclose(load_stacker(saved, Path("unused")).scores(features),
+                               stacker.scores(features), atol=1e-6)
+
+
+def test_the_boosted_stacker_learns_what_a_sum_of_features_cannot(tmp_path):
+    """A label is on when its score is high and its rank is high, or when the question names
+    it: an OR of an AND, which no weighted sum draws. The trees learn it from some questions,
+    score new ones better than the logistic stacker does, name the features they used, and
+    come back from their file with the same scores."""
+    from sklearn.metrics import log_loss
+
+    from so_assets.models.tags.stacking import BoostedShape, fit_stacker, load_stacker
+
+    rng = np.random.default_rng(0)
+    features = rng.random((600, 10, 4)).astype(np.float32)  # score, rank, named, noise
+    features[..., 2] = features[..., 2] < 0.1
+    rule = ((features[..., 0] > 0.5) & (features[..., 1] > 0.5)) | (features[..., 2] > 0)
+    truth = (rule ^ (rng.random(rule.shape) < 0.05)).astype(np.float32)
+    train, new = slice(0, 400), slice(400, 600)
+    shape = BoostedShape(trees=200, depth=3, learning_rate=0.1)
+    boosted = fit_stacker("boosted", features[train], truth[train], shape)
+    logistic = fit_stacker("logistic", features[train], truth[train], shape)
+    boosted_scores = boosted.scores(features[new])
+    assert boosted_scores.shape == (200, 10)
+    losses = {name: log_loss(truth[new].ravel(), stacker.scores(features[new]).ravel())
+              for name, stacker in (("boosted", boosted), ("logistic", logistic))}
+    assert losses["boosted"] < 0.6 * losses["logistic"], losses
+    described = boosted.to_json(["score", "rank", "named", "noise"])
+    assert described["kind"] == "boosted" and described["trees"] == 200
+    assert described["gain_share"]["noise"] < 0.05
+    assert min(described["gain_share"][f] for f in ("score", "rank", "named")) > 0.1
+    boosted.save(tmp_path / "stacker.json")
+    again = load_stacker(described, tmp_path / "stacker.json")
+    np.testing.assert_allclose(again.scores(features[new]), boosted_scores, atol=1e-6)
+    assert fit_stacker("boosted", features[train], truth[train], shape).scores(
+        features[new]).tolist() == boosted_scores.tolist()  # repeatable
 
 
 def test_a_clusters_best_member_is_the_highest_score_among_its_tags():
@@ -344,13 +382,15 @@ def test_stacker_inputs_give_back_each_chunks_stacked_tags():
 def test_the_hybrid_stacks_only_each_questions_candidate_tags(data, tmp_path, monkeypatch):
     """With 2 candidates per first-stage model, a question's tags outside its candidates
     score 0 and those inside are stacked (above 0): the stacker never sees the others. How
-    many questions are scored at a time changes no score."""
+    many questions are scored at a time changes no score (with the logistic stacker: the
+    first stage's batched arithmetic moves a score in its last bits, which trees, being
+    step functions, can turn into a different leaf)."""
     from so_assets.models.tags import hybrid
     from so_assets.models.tags.stacking import tag_candidates
 
     training, test = data
-    model = train_and_publish(short("hybrid", **CASES["hybrid"], tag_candidates=2), training,
-                              tmp_path).model
+    model = train_and_publish(short("hybrid", **CASES["hybrid"], tag_candidates=2,
+                                    stacker="logistic"), training, tmp_path).model
     candidates = tag_candidates(model._first_stage(test), 2)
     assert candidates.sum(1).max() < candidates.shape[1]  # the restriction bites
     scores = model.predict_scores(test)

@@ -5,8 +5,9 @@ for kept tags.
 On real Stack Exchange text the TF-IDF baseline beat every dense architecture: tags are often
 named literally in the text, and a general-purpose sentence vector (384 numbers for a whole
 body) keeps the topic but drops those exact words. The dense side, in turn, knows synonyms and
-context the sparse one misses. This model trains all three on the training split; a
-logistic regression over (question, label) pairs (:mod:`so_assets.models.tags.stacking`) turns their
+context the sparse one misses. This model trains all three on the training split; a second
+stage over (question, label) pairs (:mod:`so_assets.models.tags.stacking`: boosted trees by
+default, or a logistic regression) turns their
 scores, the label's rank and prior, and whether the question names the tag
 (:mod:`so_assets.models.tags.literal`) into one probability; for tags, over each question's
 candidates only (its first stage's best tags and the tags it names), the others scoring 0.
@@ -19,8 +20,7 @@ test micro-F1 of clusters from 0.643 to 0.665 (TF-IDF: 0.621); validation stays 
 stage, for thresholds.
 
 A label that every training question carries (``android`` on the Android BigQuery slice) scores
-1, as in ``tfidf_linear``: the stackers' weights are shared by every label and need not rank it
-first.
+1, as in ``tfidf_linear``: the stackers are shared by every label and need not rank it first.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -44,11 +45,13 @@ from so_assets.models.tags.stacking import (
     CANDIDATES,
     CLUSTER_FEATURES,
     TAG_FEATURES,
+    BoostedShape,
     FirstStage,
-    PairStacker,
     StackerInputs,
     cluster_features,
     first_stage_cluster_features,
+    fit_stacker,
+    load_stacker,
     pair_tag_features,
     stacked_cluster_features,
     tag_candidates,
@@ -75,6 +78,16 @@ class HybridParams(Params):
         CANDIDATES, "A question's tags stacked: its best this many under the TF-IDF part and "
                     "under the neighbour votes, and the tags it names (the others score 0).",
         ge=1)
+    stacker: Literal["logistic", "boosted"] = param(
+        "boosted", "The second stage over (question, label) pairs: gradient-boosted trees, or "
+                   "one logistic regression.")
+    stacker_trees: int = param(150, "Boosted stacker: rounds of trees.", ge=1)
+    stacker_depth: int = param(3, "Boosted stacker: depth of every tree.", ge=1, le=12)
+    stacker_learning_rate: float = param(0.1, "Boosted stacker: shrinkage of every tree.",
+                                         gt=0, le=1)
+
+    def boosted_shape(self) -> BoostedShape:
+        return BoostedShape(self.stacker_trees, self.stacker_depth, self.stacker_learning_rate)
 
 
 class HybridFusion(TagModel):
@@ -109,22 +122,24 @@ class HybridFusion(TagModel):
         reads the stacked tags), from out-of-fold first-stage ``inputs`` of ``truth``'s
         questions."""
         pair_truth = truth.tags[inputs.questions, inputs.tags]
-        self.tag_stacker = PairStacker.fit(inputs.pair_features, pair_truth)
+        kind, shape = self.params.stacker, self.params.boosted_shape()
+        self.tag_stacker = fit_stacker(kind, inputs.pair_features, pair_truth, shape)
         pair_scores = self.tag_stacker.scores(inputs.pair_features)
         from_stacked = np.zeros((len(truth), self.labels.n_clusters, 2), np.float32)
         for rows in self._chunks(len(truth)):
             from_stacked[rows] = stacked_cluster_features(
                 inputs.stacked_tags(pair_scores, rows, self.labels.n_tags), self.membership)
-        self.cluster_stacker = PairStacker.fit(
-            np.concatenate([inputs.cluster_features, from_stacked], -1), truth.clusters)
+        self.cluster_stacker = fit_stacker(
+            kind, np.concatenate([inputs.cluster_features, from_stacked], -1), truth.clusters,
+            shape)
         if log:
-            log.info("hybrid: stackers fitted on %d training questions' out-of-fold scores "
+            log.info("hybrid: %s stackers fitted on %d training questions' out-of-fold scores "
                      "(%d candidate tag pairs, %.1f a question, holding %.1f%% of their "
-                     "tags); cluster weights %s; tag weights %s", len(truth), len(pair_truth),
+                     "tags); clusters %s; tags %s", kind, len(truth), len(pair_truth),
                      len(pair_truth) / max(len(truth), 1),
                      100 * pair_truth.sum() / max(truth.tags.sum(), 1),
-                     self.cluster_stacker.to_json(CLUSTER_FEATURES)["coef"],
-                     self.tag_stacker.to_json(TAG_FEATURES)["coef"])
+                     self.cluster_stacker.to_json(CLUSTER_FEATURES),
+                     self.tag_stacker.to_json(TAG_FEATURES))
 
     def _out_of_fold_stacker_inputs(self, data: TrainingData, log: logging.Logger | None
                                     ) -> tuple[StackerInputs, SplitData]:
@@ -245,14 +260,17 @@ class HybridFusion(TagModel):
 
     def restore_meta(self, directory: Path, meta: dict) -> None:
         super().restore_meta(directory, meta)
-        self.cluster_stacker = PairStacker.from_json(meta["cluster_stacker"])
-        self.tag_stacker = PairStacker.from_json(meta["tag_stacker"])
+        self.cluster_stacker = load_stacker(meta["cluster_stacker"],
+                                            directory / "cluster_stacker.json")
+        self.tag_stacker = load_stacker(meta["tag_stacker"], directory / "tag_stacker.json")
         self.log_prior = {k: np.array(v, np.float32) for k, v in meta["log_prior"].items()}
         self.always = {level: np.array(meta.get("always", {}).get(level, []), np.int64)
                        for level in ("clusters", "tags")}
         self.membership = self.labels.membership()
 
     def save_state(self, directory: Path) -> None:
+        self.cluster_stacker.save(directory / "cluster_stacker.json")
+        self.tag_stacker.save(directory / "tag_stacker.json")
         for name, part in (("sparse", self.sparse), ("dense", self.dense),
                            ("neighbours", self.neighbours)):
             save_part(part, directory / name)

@@ -1,11 +1,12 @@
 """A second stage over (question, label) pairs: what the first-stage models say about a label,
 where the label ranks for the question, how common it is, and whether the question names it,
-turned into one probability by a logistic regression shared by every label.
+turned into one probability by one model shared by every label: gradient-boosted trees
+(:class:`BoostedPairStacker`) or a logistic regression (:class:`LogisticPairStacker`).
 
 Tags are stacked over each question's candidates only (:func:`tag_candidates`: the first
 stage's best tags and the tags the question names), as the ranker of XR-Linear works over the
 labels its tree search returns: the pairs then grow with questions, not with questions x tag
-labels (8,000 questions x 15,000 tags x 11 features would be 5 GB), and the regression learns
+labels (8,000 questions x 15,000 tags x 11 features would be 5 GB), and the stacker learns
 to tell apart the tags that are close calls instead of the thousands that are plainly absent.
 """
 
@@ -14,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -167,9 +170,52 @@ def mean_ranks(scores: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.n
     return ranks
 
 
+class PairStacker(Protocol):
+    """A second stage shared by every label: (question, label) pair features in, one
+    probability per pair out."""
+
+    def scores(self, features: np.ndarray) -> np.ndarray:
+        """[..., f] features -> [...] probabilities."""
+        ...
+
+    def to_json(self, names: Sequence[str]) -> dict:
+        """What it learned, readable, by feature name (``kind`` says which stacker)."""
+        ...
+
+    def save(self, path: Path) -> None:
+        """Its state beyond :meth:`to_json`, at ``path`` (nothing for the logistic one)."""
+        ...
+
+
+@dataclass(frozen=True)
+class BoostedShape:
+    """The boosted stacker's trees."""
+
+    trees: int
+    depth: int
+    learning_rate: float
+
+
+def fit_stacker(kind: str, features: np.ndarray, truth: np.ndarray,
+                shape: BoostedShape) -> PairStacker:
+    """A ``kind`` stacker (``logistic`` or ``boosted``) fitted on ``features`` [..., f] and
+    ``truth`` [...] {0, 1}."""
+    if kind == "boosted":
+        return BoostedPairStacker.fit(features, truth, shape)
+    return LogisticPairStacker.fit(features, truth)
+
+
+def load_stacker(saved: dict, path: Path) -> PairStacker:
+    """The stacker whose :meth:`PairStacker.to_json` is ``saved`` and whose state (when it has
+    one) is at ``path``; a model saved before stackers had a kind is logistic."""
+    if saved.get("kind") == "boosted":
+        return BoostedPairStacker.load(path)
+    return LogisticPairStacker.from_json(saved)
+
+
 @dataclass
-class PairStacker:
-    """Logistic regression on standardised pair features, shared by every label."""
+class LogisticPairStacker:
+    """Logistic regression on standardised pair features."""
 
     mean: np.ndarray
     scale: np.ndarray
@@ -177,8 +223,9 @@ class PairStacker:
     intercept: float
 
     @classmethod
-    def fit(cls, features: np.ndarray, truth: np.ndarray, c: float = 1.0) -> PairStacker:
-        """``features`` [n, labels, f], ``truth`` [n, labels] {0, 1}."""
+    def fit(cls, features: np.ndarray, truth: np.ndarray, c: float = 1.0
+            ) -> LogisticPairStacker:
+        """``features`` [..., f], ``truth`` [...] {0, 1}."""
         from sklearn.linear_model import LogisticRegression
 
         x = features.reshape(-1, features.shape[-1])
@@ -188,17 +235,75 @@ class PairStacker:
         return cls(mean, scale, model.coef_[0].astype(np.float64), float(model.intercept_[0]))
 
     def scores(self, features: np.ndarray) -> np.ndarray:
-        """[n, labels] probabilities."""
         z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
         return (1 / (1 + np.exp(-z))).astype(np.float32)
 
     def to_json(self, names: Sequence[str]) -> dict:
         """Its parameters, each coefficient under its feature's name (standardised scale)."""
-        return {"mean": self.mean.tolist(), "scale": self.scale.tolist(),
+        return {"kind": "logistic", "mean": self.mean.tolist(), "scale": self.scale.tolist(),
                 "coef": dict(zip(names, self.coef.tolist(), strict=True)),
                 "intercept": self.intercept}
 
+    def save(self, path: Path) -> None:
+        return None
+
     @classmethod
-    def from_json(cls, saved: dict) -> PairStacker:
+    def from_json(cls, saved: dict) -> LogisticPairStacker:
         return cls(np.array(saved["mean"], np.float32), np.array(saved["scale"], np.float32),
                    np.array(list(saved["coef"].values())), float(saved["intercept"]))
+
+
+BOOSTED_MIN_CHILD_WEIGHT = 20.0
+"""Hessian mass a leaf needs: with probabilities near 0 or 1 a leaf needs many pairs, so a
+tree cannot carve out a handful of questions."""
+
+
+@dataclass
+class BoostedPairStacker:
+    """Gradient-boosted trees (xgboost ``hist``) on the pair features: a rank only counts
+    with the score beside it, a named tag matters more for a rare tag; a logistic regression
+    adds such effects up, trees can split on them. Rows and features are subsampled (0.8) with
+    a fixed seed, so a fit is repeatable."""
+
+    booster: Any  # xgboost.Booster
+
+    @classmethod
+    def fit(cls, features: np.ndarray, truth: np.ndarray, shape: BoostedShape
+            ) -> BoostedPairStacker:
+        """``features`` [..., f], ``truth`` [...] {0, 1}."""
+        import xgboost as xgb
+
+        x = features.reshape(-1, features.shape[-1])
+        booster = xgb.train({"objective": "binary:logistic", "tree_method": "hist",
+                             "max_depth": shape.depth, "eta": shape.learning_rate,
+                             "min_child_weight": BOOSTED_MIN_CHILD_WEIGHT,
+                             "subsample": 0.8, "colsample_bytree": 0.8, "seed": 0},
+                            xgb.DMatrix(x, label=truth.reshape(-1)),
+                            num_boost_round=shape.trees)
+        return cls(booster)
+
+    def scores(self, features: np.ndarray) -> np.ndarray:
+        x = features.reshape(-1, features.shape[-1])
+        if not len(x):
+            return np.zeros(features.shape[:-1], np.float32)
+        return self.booster.inplace_predict(x).astype(np.float32).reshape(features.shape[:-1])
+
+    def to_json(self, names: Sequence[str]) -> dict:
+        """The trees' shape and each feature's share of the trees' total gain."""
+        gain = self.booster.get_score(importance_type="total_gain")
+        total = sum(gain.values()) or 1.0
+        return {"kind": "boosted", "trees": self.booster.num_boosted_rounds(),
+                "gain_share": {name: round(gain.get(f"f{i}", 0.0) / total, 4)
+                               for i, name in enumerate(names)}}
+
+    def save(self, path: Path) -> None:
+        """The trees as xgboost's JSON (data, not a pickle)."""
+        self.booster.save_model(path)
+
+    @classmethod
+    def load(cls, path: Path) -> BoostedPairStacker:
+        import xgboost as xgb
+
+        booster = xgb.Booster()
+        booster.load_model(path)
+        return cls(booster)
