@@ -104,16 +104,20 @@ class HybridFusion(TagModel):
 
     def fit(self, data: TrainingData, *, checkpoint: Path | None = None,
             log: logging.Logger | None = None) -> TrainResult:
-        self.sparse, self.dense, self.neighbours = self._parts()
-        self._fit_part(self.sparse, data, None, log)
-        self._fit_part(self.neighbours, data, None, log)
-        result = self._fit_part(self.dense, data, checkpoint, log)
+        """The out-of-fold first stage, then the final parts, then the stackers: each fold's
+        parts are gone before the final ones are fitted (or loaded), so the two sets are never
+        in memory together."""
         self.membership = self.labels.membership()
         self.log_prior = {"clusters": np.log(data.train.clusters.mean(0) + 1e-4),
                           "tags": np.log(data.train.tags.mean(0) + 1e-4)}
         self.always = {"clusters": np.flatnonzero(data.train.clusters.all(0)),
                        "tags": np.flatnonzero(data.train.tags.all(0))}
-        self._fit_stackers(*self._out_of_fold_stacker_inputs(data, log), log)
+        stacker_inputs = self._out_of_fold_stacker_inputs(data, log)
+        self.sparse, self.dense, self.neighbours = self._parts()
+        self._fit_part(self.sparse, data, None, log)
+        self._fit_part(self.neighbours, data, None, log)
+        result = self._fit_part(self.dense, data, checkpoint, log)
+        self._fit_stackers(*stacker_inputs, log)
         return result
 
     def _fit_stackers(self, inputs: StackerInputs, truth: SplitData,
