@@ -14,6 +14,13 @@ and every other tag model it trained, with the test figures the evaluation repor
 Unless --data-dir holds a successful `so-assets evaluate` (its evaluation_summary.json says
 so), it first runs one on DATASET.
 
+The peers' figures are kept in the folder (tag_quality_peers.json) under a digest of what they
+learn from and are read on: the three splits' questions and texts, and every level's labels and
+truth. A later run on the same folder (after `so-assets evaluate --force` with another model,
+say) reuses them when the digest matches, and trains them again when the split, the tag tree
+or the peers' code (``PEERS_VERSION``) changed, or with --retrain-peers: the word+char peer is
+most of the benchmark's cost (about 1,900 s of CPU on biology).
+
     .venv/bin/python benchmarks/tag_quality.py \
         ../shared/data/real/stackexchange-tags-kaggle/crypto.csv.zip
     (folder: data/benchmarks/tag_quality/crypto/, or --data-dir)
@@ -22,6 +29,7 @@ so), it first runs one on DATASET.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import resource
 import subprocess
@@ -40,6 +48,10 @@ LEVEL_NAMES = {"clusters": "clusters", "tags": "tag labels", "all_tags": "every 
 SHOWN = ("micro_f1", "P@1", "R@5")
 SVC_C = (0.3, 1.0, 3.0)
 KNN_K = (10, 25, 50)
+PEERS_VERSION = 1
+"""Raised whenever a peer's features, grid or decision rule change: stored peers of another
+version are trained again."""
+PEERS_FILE = "tag_quality_peers.json"
 
 
 @dataclass
@@ -101,6 +113,59 @@ def levels_of(data, test) -> dict[str, LevelData]:
                           none),
         "all_tags": LevelData(train_tags, every[0][0], every[1][0], every[2][0], every[2][1]),
     }
+
+
+def peers_digest(data, test, levels: dict[str, LevelData]) -> str:
+    """What the peers' figures depend on: the splits' question ids and texts, every level's
+    label names and truth (train, validation, test, and the test-only tags), the peers' grids
+    and ``PEERS_VERSION``."""
+    digest = hashlib.sha256(repr((PEERS_VERSION, SVC_C, KNN_K)).encode())
+    for split in (data.train, data.validation, test):
+        digest.update(np.asarray(split.question_ids).tobytes())
+        for text in (*split.titles, *split.bodies):
+            digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
+    for name, level in levels.items():
+        digest.update(json.dumps([name, level.names]).encode())
+        for truth in (level.train, level.validation, level.test, level.extra_test):
+            digest.update(repr(truth.shape).encode())
+            digest.update(np.packbits(np.asarray(truth) > 0).tobytes())
+    return digest.hexdigest()
+
+
+def stored_peers(path: Path, digest: str) -> tuple[dict, dict] | None:
+    """(peers, costs) stored at ``path`` under ``digest``; None when absent, unreadable or
+    stored for other inputs."""
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("digest") != digest:
+        return None
+    return stored["peers"], stored["costs"]
+
+
+def train_peers(data, test, levels: dict[str, LevelData]) -> tuple[dict, dict]:
+    """Every peer on every level: (figures, cost) by peer."""
+    peers: dict[str, dict[str, dict]] = {}
+    costs: dict[str, dict[str, float]] = {}
+    inputs = {"svc_word": lambda: tfidf_features(data, test, with_chars=False),
+              "svc_word_char": lambda: tfidf_features(data, test, with_chars=True),
+              "knn_vectors": lambda: {s: unit_vectors(x) for s, x in
+                                      (("train", data.train), ("validation", data.validation),
+                                       ("test", test))}}
+    for peer, make_inputs in inputs.items():
+        wall, cpu = time.perf_counter(), time.process_time()
+        features = make_inputs()
+        peers[peer] = {}
+        for level_name, level in levels.items():
+            fit = knn_peer if peer == "knn_vectors" else svc_peer
+            chosen, test_out = fit(features, level)
+            peers[peer][level_name] = {**chosen, **test_figures(level, **test_out)}
+            print(f"  {peer} {level_name}: {chosen} -> test micro-F1 "
+                  f"{peers[peer][level_name]['micro_f1']:.3f}", flush=True)
+        costs[peer] = {"wall_s": time.perf_counter() - wall,
+                       "cpu_s": time.process_time() - cpu}
+    return peers, costs
 
 
 def decide(scores: np.ndarray, threshold: float, at_least_one: bool) -> np.ndarray:
@@ -261,6 +326,9 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="a folder built by so-assets evaluate (built when missing)")
     parser.add_argument("--models", default=MODELS, help="tag models evaluate trains")
+    parser.add_argument("--retrain-peers", action="store_true",
+                        help=f"train the peers even when {PEERS_FILE} holds them for this "
+                             "folder's split and labels")
     args = parser.parse_args()
     name = args.dataset.name.split(".")[0]
     data_dir = args.data_dir or REPO / "data" / "benchmarks" / "tag_quality" / name
@@ -280,25 +348,16 @@ def main() -> None:
           f"training questions (+{levels['all_tags'].extra_test.shape[1]} on test only)",
           flush=True)
     production, project = project_figures(data_dir)
-    peers: dict[str, dict[str, dict]] = {}
-    costs: dict[str, dict[str, float]] = {}
-    inputs = {"svc_word": lambda: tfidf_features(data, test, with_chars=False),
-              "svc_word_char": lambda: tfidf_features(data, test, with_chars=True),
-              "knn_vectors": lambda: {s: unit_vectors(x) for s, x in
-                                      (("train", data.train), ("validation", data.validation),
-                                       ("test", test))}}
-    for peer, make_inputs in inputs.items():
-        wall, cpu = time.perf_counter(), time.process_time()
-        features = make_inputs()
-        peers[peer] = {}
-        for level_name, level in levels.items():
-            fit = knn_peer if peer == "knn_vectors" else svc_peer
-            chosen, test_out = fit(features, level)
-            peers[peer][level_name] = {**chosen, **test_figures(level, **test_out)}
-            print(f"  {peer} {level_name}: {chosen} -> test micro-F1 "
-                  f"{peers[peer][level_name]['micro_f1']:.3f}", flush=True)
-        costs[peer] = {"wall_s": time.perf_counter() - wall,
-                       "cpu_s": time.process_time() - cpu}
+    digest = peers_digest(data, test, levels)
+    peers_path = data_dir / PEERS_FILE
+    stored = None if args.retrain_peers else stored_peers(peers_path, digest)
+    if stored:
+        peers, costs = stored
+        print(f"  peers: from {peers_path} (the same split, labels and peer code)", flush=True)
+    else:
+        peers, costs = train_peers(data, test, levels)
+        peers_path.write_text(json.dumps({"digest": digest, "peers": peers, "costs": costs},
+                                         indent=1, default=float))
     print_table(name, production, project, peers, costs)
     out = data_dir / "tag_quality.json"
     out.write_text(json.dumps({"dataset": str(args.dataset), "production": production,
