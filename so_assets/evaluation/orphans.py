@@ -1,11 +1,15 @@
 """Orphan tags as predictions: a rare tag is a candidate through the kept tag it was imputed
 to and its own vector.
 
-An orphan ``o`` imputed to the kept tag ``k`` scores ``score(k) * max(0, cos(question, o))``
-for a question: the model must think the question is about ``k``, and the question must read
-like the questions that carry ``o`` (its vector blends name and usage, see
-:mod:`so_assets.tagtree.usage`). One threshold for every orphan is tuned on validation, as
-orphans are too rare for a threshold each; with no orphan on validation it stays closed.
+An orphan ``o`` imputed to the kept tag ``k`` scores
+``score(k) * n(o) / n(k) * max(0, cos(question, o))`` for a question, ``n`` counting training
+questions: the model must think the question is about ``k``; of ``k``'s questions, ``o`` is on
+a share, P(o | k); and the question must read like the questions that carry ``o`` (its vector
+blends name and usage, see :mod:`so_assets.tagtree.usage`). Without the share an orphan of a tag
+the model is sure of (``android`` on the Android slice, on every question) outranked the
+question's own likely tags in every ranking figure. One threshold for every orphan is tuned on
+validation, as orphans are too rare for a threshold each; with no orphan on validation it stays
+closed.
 """
 
 from __future__ import annotations
@@ -24,27 +28,36 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
 
 @dataclass
 class OrphanCandidates:
-    """Mapped orphans: their names, the kept tag each was imputed to, their unit vectors."""
+    """Mapped orphans: their names, the kept tag each was imputed to, their unit vectors, and
+    each one's share of its kept tag's training questions."""
 
     orphans: list[str]
     target: np.ndarray  # [o] index of each orphan's kept tag in the label space
     vectors: np.ndarray  # [o, d]
+    share: np.ndarray  # [o] the orphan's training questions / its kept tag's, at most 1
     threshold: float = CLOSED
 
     @classmethod
-    def build(cls, kept_tags: Sequence[str], imputation: Sequence[tuple[str, str | None]],
-              tags: Sequence[str], vectors: np.ndarray) -> OrphanCandidates:
-        """From (orphan, kept tag or None) pairs and every tag's vector (unmapped orphans,
-        orphans of tags outside ``kept_tags`` and orphans that are labels themselves are left
-        out)."""
+    def build(cls, kept_tags: Sequence[str],
+              imputation: Sequence[tuple[str, int, str | None]], tags: Sequence[str],
+              vectors: np.ndarray, kept_counts: np.ndarray) -> OrphanCandidates:
+        """From (orphan, its training questions, kept tag or None) triples, every tag's vector
+        and the training questions of each of ``kept_tags`` (``kept_counts``); unmapped
+        orphans, orphans of tags outside ``kept_tags`` and orphans that are labels themselves
+        are left out."""
         kept_index = {t: i for i, t in enumerate(kept_tags)}
         vector_index = {t: i for i, t in enumerate(tags)}
-        mapped = [(o, kept_index[k]) for o, k in imputation
+        mapped = [(o, n, kept_index[k]) for o, n, k in imputation
                   if k in kept_index and o in vector_index and o not in kept_index]
-        rows = [vector_index[o] for o, _ in mapped]
+        rows = [vector_index[o] for o, _, _ in mapped]
         width = vectors.shape[1] if vectors.ndim == 2 else 0
-        return cls([o for o, _ in mapped], np.array([k for _, k in mapped], dtype=np.int64),
-                   _unit_rows(vectors[rows]) if rows else np.zeros((0, width), np.float32))
+        target = np.array([k for _, _, k in mapped], dtype=np.int64)
+        counts = np.asarray(kept_counts, np.float64)[target]
+        share = np.minimum(np.array([n for _, n, _ in mapped], np.float64)
+                           / np.maximum(counts, 1.0), 1.0)
+        return cls([o for o, _, _ in mapped], target,
+                   _unit_rows(vectors[rows]) if rows else np.zeros((0, width), np.float32),
+                   share.astype(np.float32))
 
     def scores(self, tag_scores: np.ndarray, directions: np.ndarray) -> np.ndarray:
         """[n, o] each orphan's score on each question (``directions``: the questions' unit
@@ -52,7 +65,7 @@ class OrphanCandidates:
         if not self.orphans or not len(directions):
             return np.zeros((len(directions), len(self.orphans)), np.float32)
         fit = np.clip(directions @ self.vectors.T, 0, None)
-        return (tag_scores[:, self.target] * fit).astype(np.float32)
+        return (tag_scores[:, self.target] * fit * self.share).astype(np.float32)
 
     def truth(self, tag_lists: Sequence[Sequence[str]]) -> np.ndarray:
         """[n, o] bool: which orphans each question carries."""
@@ -141,7 +154,8 @@ def tuned_for(candidates: OrphanCandidates, kept_tags: Sequence[str], validation
               kept_scores: np.ndarray, kept_chosen: np.ndarray) -> OrphanCandidates:
     """A copy of ``candidates`` with the threshold that suits one model's validation scores
     (from counts: the every-tag view of validation is never built)."""
-    own = OrphanCandidates(candidates.orphans, candidates.target, candidates.vectors)
+    own = OrphanCandidates(candidates.orphans, candidates.target, candidates.vectors,
+                           candidates.share)
     kept_truth = validation.kept_truth.astype(bool, copy=False)
     tp = float((kept_truth & kept_chosen).sum())  # the orphans closed: the kept tags alone
     actual = float(kept_truth.sum() + _unpredictable(validation, own, kept_tags).sum())

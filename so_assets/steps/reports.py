@@ -17,6 +17,8 @@ from so_assets.steps.results import ReportResult, write_report
 from so_assets.storage.stores import Stores
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from so_assets.evaluation.orphans import OrphanCandidates, Questions
     from so_assets.evaluation.tag_report import ModelResult
     from so_assets.models.core.base import Model, TagModel
@@ -68,14 +70,17 @@ def _questions(split: SplitData) -> Questions:
                      question_directions(split.title_vectors, split.body_vectors))
 
 
-def _orphan_candidates(stores: Stores, kept_tags: list[str]) -> OrphanCandidates:
+def _orphan_candidates(stores: Stores, kept_tags: list[str], kept_counts: np.ndarray
+                       ) -> OrphanCandidates:
+    """The mapped orphans of the tag tree, scored through ``kept_tags`` (the label space),
+    whose training questions are ``kept_counts``."""
     from so_assets.evaluation.orphans import OrphanCandidates
     from so_assets.storage.tag_tables import read_imputation
 
     vectors = stores.tag_tree_vectors.load()
-    return OrphanCandidates.build(kept_tags, [(o, k) for o, _, k, _ in
+    return OrphanCandidates.build(kept_tags, [(o, n, k) for o, n, k, _ in
                                               read_imputation(stores.questions)],
-                                  vectors.tags, vectors.vectors)
+                                  vectors.tags, vectors.vectors, kept_counts)
 
 
 def tag_evaluation_report(stores: Stores, log: logging.Logger,
@@ -97,7 +102,7 @@ def tag_evaluation_report(stores: Stores, log: logging.Logger,
                "tags": frequency_buckets(data.train.tags)}
     baseline = baseline_for(TagModel, data.labels)
     baseline.fit(data)
-    orphans = _orphan_candidates(stores, data.labels.tags)
+    orphans = _orphan_candidates(stores, data.labels.tags, data.train.tags.sum(0))
     validation_questions, test_questions = _questions(data.validation), _questions(test)
     results = []
     for name, load, saved, folder in [

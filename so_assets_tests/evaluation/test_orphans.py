@@ -17,7 +17,8 @@ KEPT = ["robot", "arduino"]
 # "servo" (an orphan of robot) points along x, "shield" (of arduino) along y.
 TAGS = ["robot", "arduino", "servo", "shield", "lonely"]
 VECTORS = np.array([[1, 0.2, 0], [0.2, 1, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], np.float32)
-IMPUTATION = [("servo", "robot"), ("shield", "arduino"), ("lonely", None)]
+IMPUTATION = [("servo", 2, "robot"), ("shield", 1, "arduino"), ("lonely", 1, None)]
+KEPT_COUNTS = np.array([4, 4])  # training questions of robot and arduino
 
 
 def split(directions, tag_lists) -> Questions:
@@ -27,21 +28,23 @@ def split(directions, tag_lists) -> Questions:
     return Questions(kept, tag_lists, directions)
 
 
-def test_an_orphan_scores_through_its_kept_tag_and_its_own_direction():
-    candidates = OrphanCandidates.build(KEPT, IMPUTATION, TAGS, VECTORS)
+def test_an_orphan_scores_through_its_kept_tag_its_share_of_it_and_its_own_direction():
+    candidates = OrphanCandidates.build(KEPT, IMPUTATION, TAGS, VECTORS, KEPT_COUNTS)
     assert candidates.orphans == ["servo", "shield"]  # the unmapped one is no candidate
+    np.testing.assert_allclose(candidates.share, [2 / 4, 1 / 4])
     questions = split([[1, 0, 0], [0, 1, 0]], [["robot", "servo"], ["arduino"]])
     kept_scores = np.array([[0.9, 0.1], [0.2, 0.8]], np.float32)
     scores = candidates.scores(kept_scores, questions.directions)
-    np.testing.assert_allclose(scores, [[0.9, 0.0], [0.0, 0.8]], atol=1e-6)
+    np.testing.assert_allclose(scores, [[0.9 * 0.5, 0.0], [0.0, 0.8 * 0.25]], atol=1e-6)
     assert candidates.truth(questions.tag_lists).tolist() == [[1, 0], [0, 0]]
     # an orphan that is a label of its own is predicted directly, never again through its tag
-    labelled = OrphanCandidates.build([*KEPT, "servo"], IMPUTATION, TAGS, VECTORS)
+    labelled = OrphanCandidates.build([*KEPT, "servo"], IMPUTATION, TAGS, VECTORS,
+                                      np.array([4, 4, 2]))
     assert labelled.orphans == ["shield"]
 
 
 def test_the_threshold_opens_only_when_it_helps_every_tag_on_validation():
-    candidates = OrphanCandidates.build(KEPT, IMPUTATION, TAGS, VECTORS)
+    candidates = OrphanCandidates.build(KEPT, IMPUTATION, TAGS, VECTORS, KEPT_COUNTS)
     validation = split([[1, 0, 0], [1, 0.1, 0], [0, 1, 0]],
                        [["robot", "servo"], ["robot", "servo"], ["arduino"]])
     kept_scores = np.array([[0.9, 0.1], [0.8, 0.1], [0.1, 0.9]], np.float32)
@@ -52,14 +55,30 @@ def test_the_threshold_opens_only_when_it_helps_every_tag_on_validation():
 
 
 def test_every_tag_view_counts_tags_nothing_can_predict_as_missed():
-    candidates = OrphanCandidates.build(KEPT, IMPUTATION, TAGS, VECTORS)
-    candidates.threshold = 0.5
+    candidates = OrphanCandidates.build(KEPT, IMPUTATION, TAGS, VECTORS, KEPT_COUNTS)
+    candidates.threshold = 0.4
     test = split([[1, 0, 0]], [["robot", "servo", "lonely", "never-trained"]])
     truth, scores, chosen = all_tags_view(test, np.array([[0.9, 0.1]], np.float32),
                                           np.array([[True, False]]), candidates, KEPT)
     assert truth.sum() == 4 and truth.shape[1] == 2 + 2 + 2
     assert chosen.sum() == 2  # robot, and servo through it
-    assert scores[0, 2] > 0.5
+    assert scores[0, 2] == pytest.approx(0.45)
+
+
+def test_an_orphan_of_a_sure_tag_ranks_below_the_questions_own_likely_tag():
+    """``android`` is on every training question, so the model scores it 1: an orphan on 2 of
+    its 1,000 questions that reads like the question must still rank below the question's
+    likely ``gradle`` (0.3), or every ranking figure (P@k, R@5) loses that tag."""
+    kept, names = ["android", "gradle"], ["android", "gradle", "kotlin-dsl"]
+    vectors = np.array([[1, 0, 0], [0, 1, 0], [0.6, 0.8, 0]], np.float32)
+    candidates = OrphanCandidates.build(kept, [("kotlin-dsl", 2, "android")], names, vectors,
+                                        np.array([1000, 40]))
+    test = Questions(np.array([[1, 1]], np.float32), [["android", "gradle"]],
+                     np.array([[0.6, 0.8, 0]], np.float32))
+    kept_scores = np.array([[1.0, 0.3]], np.float32)
+    _, scores, _ = all_tags_view(test, kept_scores, kept_scores > 0.5, candidates, kept)
+    assert scores[0].argsort()[::-1][:2].tolist() == [0, 1]  # android, gradle: not the orphan
+    assert 0 < scores[0, 2] < 0.3
 
 
 def _threshold_by_every_candidate(scores, truth, kept):
@@ -87,7 +106,7 @@ def test_the_threshold_sweep_picks_what_trying_every_candidate_picks(seed):
     truth = (rng.random((60, 15)) < 0.05 + 0.4 * scores).astype(np.float32)
     kept = (float(rng.integers(0, 40)), float(rng.integers(20, 80)), float(rng.integers(20, 80)))
     candidates = OrphanCandidates([f"o{i}" for i in range(15)], np.zeros(15, np.int64),
-                                  np.eye(15, dtype=np.float32))
+                                  np.eye(15, dtype=np.float32), np.ones(15, np.float32))
     f1 = candidates.tune(scores, truth, kept)
     expected_f1, expected_threshold = _threshold_by_every_candidate(scores, truth, kept)
     assert f1 == pytest.approx(expected_f1) and candidates.threshold == expected_threshold
@@ -106,8 +125,8 @@ def test_tuning_from_counts_picks_the_best_threshold_of_the_every_tag_view(seed)
     never = [f"u{i}" for i in range(int(rng.integers(1, 30)))]
     names = [*kept, *orphans, "unmapped"]
     candidates = OrphanCandidates.build(
-        kept, [*((o, kept[i % 3]) for i, o in enumerate(orphans)), ("unmapped", None)],
-        names, rng.normal(size=(len(names), 4)).astype(np.float32))
+        kept, [*((o, 1 + i, kept[i % 3]) for i, o in enumerate(orphans)), ("unmapped", 1, None)],
+        names, rng.normal(size=(len(names), 4)).astype(np.float32), np.array([20, 30, 40]))
     tag_lists = [[t for t in [*kept, *orphans, "unmapped", *never] if rng.random() < 0.2]
                  for _ in range(80)]
     directions = rng.normal(size=(80, 4)).astype(np.float32)
@@ -120,7 +139,7 @@ def test_tuning_from_counts_picks_the_best_threshold_of_the_every_tag_view(seed)
 
     def view_f1(threshold: float) -> float:
         trial = OrphanCandidates(candidates.orphans, candidates.target, candidates.vectors,
-                                 threshold)
+                                 candidates.share, threshold)
         truth, _, decided = all_tags_view(validation, kept_scores, chosen, trial, kept)
         return micro_f1(truth, decided)
 
