@@ -15,11 +15,12 @@ Unless --data-dir holds a successful `so-assets evaluate` (its evaluation_summar
 so), it first runs one on DATASET.
 
 The peers' figures are kept in the folder (tag_quality_peers.json) under a digest of what they
-learn from and are read on: the three splits' questions and texts, and every level's labels and
-truth. A later run on the same folder (after `so-assets evaluate --force` with another model,
-say) reuses them when the digest matches, and trains them again when the split, the tag tree
-or the peers' code (``PEERS_VERSION``) changed, or with --retrain-peers: the word+char peer is
-most of the benchmark's cost (about 1,900 s of CPU on biology).
+learn from and are read on: the three splits' questions, texts and stored vectors, and every
+level's labels and truth. A later run on the same folder (after `so-assets evaluate --force`
+with another model, say) reuses them when the digest matches, and trains them again when the
+split, the vectors, the tag tree or the peers' code (``PEERS_VERSION``) changed, or with
+--retrain-peers: the word+char peer is most of the benchmark's cost (about 1,900 s of CPU on
+biology).
 
     .venv/bin/python benchmarks/tag_quality.py \
         ../shared/data/real/stackexchange-tags-kaggle/crypto.csv.zip
@@ -116,12 +117,13 @@ def levels_of(data, test) -> dict[str, LevelData]:
 
 
 def peers_digest(data, test, levels: dict[str, LevelData]) -> str:
-    """What the peers' figures depend on: the splits' question ids and texts, every level's
-    label names and truth (train, validation, test, and the test-only tags), the peers' grids
-    and ``PEERS_VERSION``."""
+    """What the peers' figures depend on: the splits' question ids, texts and vectors (the kNN
+    peer's), every level's label names and truth (train, validation, test, and the test-only
+    tags), the peers' grids and ``PEERS_VERSION``."""
     digest = hashlib.sha256(repr((PEERS_VERSION, SVC_C, KNN_K)).encode())
     for split in (data.train, data.validation, test):
-        digest.update(np.asarray(split.question_ids).tobytes())
+        for array in (split.question_ids, split.title_vectors, split.body_vectors):
+            digest.update(np.ascontiguousarray(array).tobytes())
         for text in (*split.titles, *split.bodies):
             digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
     for name, level in levels.items():
@@ -139,7 +141,8 @@ def stored_peers(path: Path, digest: str) -> tuple[dict, dict] | None:
         stored = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(stored, dict) or stored.get("digest") != digest:
+    if not isinstance(stored, dict) or stored.get("digest") != digest or not {
+            "peers", "costs"} <= stored.keys():
         return None
     return stored["peers"], stored["costs"]
 
