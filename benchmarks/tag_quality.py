@@ -110,8 +110,8 @@ def levels_of(data, test) -> dict[str, LevelData]:
     return {
         "clusters": LevelData(list(labels.cluster_names), data.train.clusters,
                               data.validation.clusters, test.clusters, none),
-        "tags": LevelData(list(labels.tags), data.train.tags, data.validation.tags, test.tags,
-                          none),
+        "tags": LevelData(list(labels.tags), data.train.tag_matrix(),
+                          data.validation.tag_matrix(), test.tag_matrix(), none),
         "all_tags": LevelData(train_tags, every[0][0], every[1][0], every[2][0], every[2][1]),
     }
 

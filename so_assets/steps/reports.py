@@ -66,7 +66,7 @@ def _questions(split: SplitData) -> Questions:
     from so_assets.evaluation.orphans import Questions
     from so_assets.tagtree.geometry import question_directions
 
-    return Questions(split.tags, split.tag_lists or [],
+    return Questions(split.tag_matrix(), split.tag_lists or [],
                      question_directions(split.title_vectors, split.body_vectors))
 
 
@@ -144,7 +144,8 @@ def _evaluated(name: str, model: TagModel, saved: dict, data: TrainingData, test
                          float("inf") if not saved else per_second,
                          parameters=model.params.flat())
     if tags is not None:
-        result.tag_metrics = multilabel_metrics(test.tags, scores.tags, tags, buckets["tags"])
+        result.tag_metrics = multilabel_metrics(questions[1].kept_truth, scores.tags, tags,
+                                                buckets["tags"])
         stored = read_held_out_scores(folder, data.validation.question_ids) if folder else None
         held_out = stored or model.held_out_scores(data.validation)
         tuned = tuned_for(orphans, data.labels.tags, questions[0], held_out.tags,
@@ -155,7 +156,7 @@ def _evaluated(name: str, model: TagModel, saved: dict, data: TrainingData, test
     if saved:
         for level, truth, level_scores, chosen, prefix in (
                 ("clusters", test.clusters, scores.clusters, clusters, ""),
-                ("tags", test.tags, scores.tags, tags, "tags_")):
+                ("tags", questions[1].kept_truth, scores.tags, tags, "tags_")):
             if level_scores is None:
                 continue
             result.threshold_check |= threshold_comparison(

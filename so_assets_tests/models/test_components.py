@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from scipy import sparse
 
 from so_assets.evaluation.tag_metrics import (
     best_labels,
@@ -31,6 +32,7 @@ from so_assets.models.training.networks import (
     SequenceDSF,
     mixup,
 )
+from so_assets.models.training.torch_model import make_loss
 
 
 def test_asl_without_focusing_or_clipping_is_bce():
@@ -57,8 +59,13 @@ def test_focal_loss_smooths_targets_and_focuses():
 
 def test_positive_weights_are_negative_to_positive_ratios():
     labels = torch.tensor([[1.0, 0.0], [0.0, 0.0], [1.0, 0.0], [0.0, 0.0]])
-    assert positive_weights(labels, cap=50).tolist() == [1.0, 50.0]
-    assert WeightedBCE(positive_weights(labels))(torch.zeros(4, 2), labels).item() > 0
+    assert positive_weights(labels.sum(0), 4, cap=50).tolist() == [1.0, 50.0]
+    assert WeightedBCE(positive_weights(labels.sum(0), 4))(torch.zeros(4, 2), labels).item() > 0
+    # a bool label matrix weighs the same whether dense or sparse (the tag labels are sparse)
+    dense = np.array([[1, 0, 1], [0, 0, 1], [1, 0, 0], [0, 0, 0]], bool)
+    weights = make_loss("bce", dense).pos_weight.tolist()
+    assert weights == [1.0, 50.0, 1.0]
+    assert make_loss("bce", sparse.csr_array(dense)).pos_weight.tolist() == weights
 
 
 def test_threshold_search_finds_the_separating_value():
@@ -334,3 +341,25 @@ def test_xgboost_learns_when_training_holds_exactly_two_majority_clusters():
     scores = model.predict_scores(test).clusters
     assert scores.shape == (100, 4) and np.all(scores[:, [1, 2]] == 0)
     assert (scores.argmax(1) == test.clusters.argmax(1)).mean() > 0.9
+
+
+def test_tag_labels_are_held_sparse_and_read_dense_alike():
+    """A split's tag labels are a sparse bool matrix (at 100,000 questions x 15,000 tag labels
+    the dense one took 1.5 GB of every model step); models read rows or the whole as dense."""
+    from so_assets.models.core.data import SplitData, sparse_multi_hot
+    from so_assets.models.training.torch_model import FloatRows
+
+    expected = np.array([[1, 0, 1, 0], [0, 0, 0, 0], [0, 1, 0, 1]], bool)
+    held = sparse_multi_hot([[2, 0], [], [1, 3, 1]], 4)
+    assert sparse.issparse(held) and held.dtype == bool and held.nnz == 4
+    np.testing.assert_array_equal(held.toarray(), expected)
+    x = np.zeros((3, 2), np.float32)
+    split = SplitData(question_ids=np.arange(3), titles=["t"] * 3, bodies=["b"] * 3,
+                      title_vectors=x, body_vectors=x, clusters=np.zeros((3, 1), np.float32),
+                      tags=expected)  # a dense matrix given is stored sparse
+    assert sparse.issparse(split.tags) and split.tags.dtype == bool
+    np.testing.assert_array_equal(split.tag_matrix(), expected)
+    np.testing.assert_array_equal(split.subset(np.array([2, 0])).tag_matrix(), expected[[2, 0]])
+    rows = FloatRows(split.tags)
+    assert len(rows) == 3
+    np.testing.assert_array_equal(rows[np.array([2, 2])], expected[[2, 2]].astype(np.float32))

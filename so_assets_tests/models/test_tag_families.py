@@ -637,7 +637,7 @@ def test_seq2seq_picks_its_epoch_by_the_validation_loss_per_target_token(data):
     validation = training.validation
     with torch.inference_mode():  # one batch, every token weighted alike
         inputs = [torch.from_numpy(a) for a in model.network_inputs(validation)]
-        labels = model.target_sequences(validation.tags)
+        labels = model.target_sequences(validation.tag_matrix())
         logits = model.network.t5(inputs_embeds=model.network._encoder_inputs(*inputs)[0],
                                   attention_mask=model.network._encoder_inputs(*inputs)[1],
                                   labels=labels).logits
@@ -655,7 +655,7 @@ def test_the_hybrid_gives_a_label_every_training_question_carries_score_one(data
     import dataclasses
 
     def everywhere(split: SplitData) -> SplitData:
-        tags, clusters = split.tags.copy(), split.clusters.copy()
+        tags, clusters = split.tag_matrix(), split.clusters.copy()
         tags[:, 0] = clusters[:, 0] = 1
         return dataclasses.replace(split, tags=tags, clusters=clusters)
 

@@ -209,10 +209,9 @@ class TagModel(Model):
         self.global_thresholds["clusters"] = best_global_threshold(validation.clusters,
                                                                    scores.clusters)[0]
         if scores.tags is not None:
-            self.tag_thresholds, self.tag_threshold_rule = choose_thresholds(
-                validation.tags, scores.tags)
-            self.global_thresholds["tags"] = best_global_threshold(validation.tags,
-                                                                   scores.tags)[0]
+            truth = validation.tag_matrix()
+            self.tag_thresholds, self.tag_threshold_rule = choose_thresholds(truth, scores.tags)
+            self.global_thresholds["tags"] = best_global_threshold(truth, scores.tags)[0]
 
     def selection_value(self, split: SplitData, scores: Scores) -> float:
         """Validation micro-F1 of the clusters at the best global threshold."""
@@ -238,7 +237,7 @@ class TagModel(Model):
         metrics = multilabel_metrics(split.clusters, scores.clusters, clusters)
         if tags is not None:
             metrics |= {f"tags_{k}": v for k, v in
-                        multilabel_metrics(split.tags, scores.tags, tags).items()}
+                        multilabel_metrics(split.tag_matrix(), scores.tags, tags).items()}
         return metrics
 
     def saved_meta(self) -> dict:

@@ -11,6 +11,8 @@ import numpy as np
 if TYPE_CHECKING:
     from datetime import date
 
+    from scipy.sparse import csr_array
+
     from so_assets.storage.embedding_store import EmbeddingStore
 
 
@@ -88,12 +90,21 @@ class SplitData(Inputs):
     """One labelled split: inputs plus cluster and kept-tag indicator matrices and scores."""
 
     clusters: np.ndarray  # [n, k] {0, 1} float32 (the tag models' target)
-    tags: np.ndarray
-    """[n, t] bool: the question's tag labels. bool, not float32, as its width follows the
-    tag universe (80,000 training questions x 15,600 tag labels: 1.2 GB, not 5); torch models
-    read it a batch at a time as float (``torch_model.FloatRows``)."""
+    tags: csr_array
+    """[n, t] bool, sparse: the question's tag labels (a dense array given is stored sparse).
+    Its width follows the tag universe: 80,000 training questions x 15,600 tag labels are 1.2
+    GB as a dense bool array, about 2 MB as this. Torch models read it a batch of rows at a time
+    as float (``torch_model.FloatRows``); a split's metrics read :meth:`tag_matrix`."""
     scores: np.ndarray | None = None  # [n] the question scores, when the source has them
     tag_lists: list[list[str]] | None = None  # every tag of each question, orphans included
+
+    def __post_init__(self) -> None:
+        self.tags = sparse_indicator(self.tags)
+
+    def tag_matrix(self) -> np.ndarray:
+        """[n, t] bool, dense: the tag labels for a split's metrics and threshold searches
+        (validation and test; a training split's is the size the sparse form avoids)."""
+        return self.tags.toarray()
 
     def majority_cluster(self) -> np.ndarray:
         """The seed's single-label target: the cluster most of the question's tags fall in
@@ -120,13 +131,31 @@ def question_text(titles: list[str], bodies: list[str]) -> list[str]:
     return [f"{t} {t} {b}" for t, b in zip(titles, bodies, strict=True)]
 
 
-def multi_hot(rows: Sequence[Sequence[int]], width: int, dtype: type = np.float32
-              ) -> np.ndarray:
-    """[n, width] indicator matrix of ``dtype``."""
-    out = np.zeros((len(rows), width), dtype=dtype)
+def multi_hot(rows: Sequence[Sequence[int]], width: int) -> np.ndarray:
+    """[n, width] float32 indicator matrix."""
+    out = np.zeros((len(rows), width), dtype=np.float32)
     for i, row in enumerate(rows):
         out[i, list(row)] = 1
     return out
+
+
+def sparse_multi_hot(rows: Sequence[Sequence[int]], width: int) -> csr_array:
+    """[n, width] bool indicator matrix, sparse (each row's column indexes, repeats ignored)."""
+    from scipy.sparse import csr_array
+
+    columns = [sorted(set(row)) for row in rows]
+    indptr = np.cumsum([0, *map(len, columns)])
+    indices = np.fromiter((c for row in columns for c in row), np.int32, indptr[-1])
+    return csr_array((np.ones(len(indices), bool), indices, indptr), shape=(len(rows), width))
+
+
+def sparse_indicator(matrix) -> csr_array:
+    """``matrix`` (a dense or sparse [n, t] indicator) as a bool CSR array."""
+    from scipy.sparse import csr_array, issparse
+
+    if issparse(matrix) and matrix.format == "csr" and matrix.dtype == bool:
+        return matrix if isinstance(matrix, csr_array) else csr_array(matrix)
+    return csr_array(np.asarray(matrix.toarray() if issparse(matrix) else matrix) != 0)
 
 
 def load_dense(store: EmbeddingStore, kind: str, ids: np.ndarray, datasets: Sequence[str],

@@ -8,7 +8,14 @@ from datetime import date
 import numpy as np
 
 from so_assets.models.core.base import Need
-from so_assets.models.core.data import LabelSpace, SplitData, TrainingData, load_dense, multi_hot
+from so_assets.models.core.data import (
+    LabelSpace,
+    SplitData,
+    TrainingData,
+    load_dense,
+    multi_hot,
+    sparse_multi_hot,
+)
 from so_assets.stackexchange.sources import SOURCES
 from so_assets.storage.datasets import SplitRows, days_rows, split_rows
 from so_assets.storage.embedding_store import TOKEN_FIELDS, TOKENS, VECTORS
@@ -52,8 +59,8 @@ def load_split(stores: Stores, labels: LabelSpace, split: str, tokens: bool = Fa
         question_ids=rows.question_ids, titles=rows.titles, bodies=rows.bodies,
         title_vectors=vectors["title"], body_vectors=vectors["body"], columns=rows.columns,
         clusters=multi_hot(rows.cluster_labels, labels.n_clusters),
-        tags=multi_hot([[tag_index[t] for t in kept if t in tag_index]
-                        for kept in rows.kept_tags], labels.n_tags, bool),
+        tags=sparse_multi_hot([[tag_index[t] for t in kept if t in tag_index]
+                               for kept in rows.kept_tags], labels.n_tags),
         scores=np.where([SOURCES[s].has_scores if s in SOURCES else True for s in rows.sources],
                         rows.scores, np.nan),
         score_age_days=rows.score_age_days, tag_lists=rows.tags)
@@ -112,7 +119,7 @@ def _day_data(stores: Stores, day: date, rows: SplitRows, labels: LabelSpace,
         question_ids=rows.question_ids, titles=rows.titles, bodies=rows.bodies,
         title_vectors=vectors["title"], body_vectors=vectors["body"], columns=rows.columns,
         clusters=multi_hot(cluster_rows, labels.n_clusters),
-        tags=multi_hot([[tag_index[t] for t in k] for k in kept], labels.n_tags, bool),
+        tags=sparse_multi_hot([[tag_index[t] for t in k] for k in kept], labels.n_tags),
         scores=np.where([SOURCES[s].has_scores if s in SOURCES else True for s in rows.sources],
                         rows.scores, np.nan),
         score_age_days=rows.score_age_days, tag_lists=rows.tags)

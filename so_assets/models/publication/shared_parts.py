@@ -53,6 +53,7 @@ SHARED = "_shared"
 REFERENCE = "shared_part.json"
 COMPLETE = "COMPLETE"
 KEY = re.compile(r"^[a-z0-9_]+-[0-9a-f]{24}$")
+HASH_ROWS = 4096  # tag rows made dense at a time while hashing a split
 GRACE_SECONDS = 3600.0
 """An unnamed part younger than this is kept: a training may have stored it and not yet
 published the folder that names it."""
@@ -80,9 +81,10 @@ def model_code_fingerprint() -> str:
 
 
 def _hash_split(digest, split: SplitData) -> None:
-    for array in (split.question_ids, split.title_vectors, split.body_vectors, split.clusters,
-                  split.tags):
+    for array in (split.question_ids, split.title_vectors, split.body_vectors, split.clusters):
         digest.update(np.ascontiguousarray(array).tobytes())
+    for lo in range(0, split.tags.shape[0], HASH_ROWS):  # the dense bytes, a block at a time
+        digest.update(split.tags[lo: lo + HASH_ROWS].toarray().tobytes())
     for text in (*split.titles, *split.bodies):
         digest.update(text.encode("utf-8", "surrogatepass") + b"\x1f")
 

@@ -111,7 +111,7 @@ class HybridFusion(TagModel):
         self.log_prior = {"clusters": np.log(data.train.clusters.mean(0) + 1e-4),
                           "tags": np.log(data.train.tags.mean(0) + 1e-4)}
         self.always = {"clusters": np.flatnonzero(data.train.clusters.all(0)),
-                       "tags": np.flatnonzero(data.train.tags.all(0))}
+                       "tags": np.flatnonzero(data.train.tags.sum(0) == len(data.train))}
         stacker_inputs = self._out_of_fold_stacker_inputs(data, log)
         self.sparse, self.dense, self.neighbours = self._parts()
         self._fit_part(self.sparse, data, None, log)

@@ -100,14 +100,15 @@ class LabelwiseLogistic:
     always: np.ndarray | None = None  # [labels] bool: positive on every training question
 
     @classmethod
-    def fit(cls, x, y: np.ndarray, c: float, log: logging.Logger | None = None,
+    def fit(cls, x, y, c: float, log: logging.Logger | None = None,
             label: str = "labels", prune_below: float = 0.0,
             groups: Sequence[LabelGroup] | None = None, n_jobs: int = 2,
             negatives: int = 0, negatives_per_positive: int = 0, tol: float = 1e-4
             ) -> LabelwiseLogistic:
-        """Fit every label of ``y`` on ``x`` ([n, features] sparse), ``n_jobs`` labels at a
-        time on threads (liblinear releases the GIL; BLAS is held to one thread meanwhile, as
-        its idle threads spinning beside liblinear doubled the CPU time). ``groups``: each
+        """Fit every label of ``y`` ([n, labels], dense or sparse) on ``x`` ([n, features]
+        sparse), ``n_jobs`` labels at a time on threads (liblinear releases the GIL; BLAS is
+        held to one thread meanwhile, as its idle threads spinning beside liblinear doubled
+        the CPU time). ``groups``: each
         label learns from its group's rows only (the label-tree form); default every row.
         ``negatives``: a label with more negative rows than this (or than
         ``negatives_per_positive`` times its positives, when more) learns from a random draw
@@ -207,8 +208,12 @@ class LabelwiseLogistic:
                    arrays["intercept"], arrays["present"], always if len(always) else None)
 
 
-def _group_truth(y: np.ndarray, group: LabelGroup) -> np.ndarray:
-    """The group's rows and columns of ``y``, copying nothing wider."""
+def _group_truth(y, group: LabelGroup) -> np.ndarray:
+    """The group's rows and columns of ``y`` (dense, or sparse as the tag labels are), dense,
+    copying nothing wider."""
+    if hasattr(y, "toarray"):
+        rows = y if group.rows is None else y[group.rows]
+        return rows[:, group.columns].toarray()
     return y[:, group.columns] if group.rows is None else y[np.ix_(group.rows, group.columns)]
 
 

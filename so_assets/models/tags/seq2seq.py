@@ -191,7 +191,7 @@ class Seq2SeqTagger(TorchModel, TagModel):
         arrays = self.network_inputs(split)
         total = tokens = 0.0
         for lo in range(0, len(split), self.score_batch_size):
-            labels = self.target_sequences(split.tags[lo: lo + self.score_batch_size])
+            labels = self.target_sequences(split.tags[lo: lo + self.score_batch_size].toarray())
             batch = [torch.from_numpy(a[lo: lo + self.score_batch_size]).to(device)
                      for a in arrays]
             n = float((labels != -100).sum())

@@ -51,8 +51,8 @@ class FocalLoss(nn.Module):
         return ((1 - p_t).pow(self.gamma) * bce).sum(dim=1).mean()
 
 
-def positive_weights(labels: torch.Tensor, cap: float = 50.0) -> torch.Tensor:
-    """negatives / positives per label, capped; labels never positive get the cap."""
-    positives = labels.sum(0)
-    ratio = ((len(labels) - positives) / positives.clamp(min=1)).clamp(max=cap)
+def positive_weights(positives: torch.Tensor, n: int, cap: float = 50.0) -> torch.Tensor:
+    """negatives / positives per label (``positives`` of ``n`` rows), capped; labels never
+    positive get the cap."""
+    ratio = ((n - positives) / positives.clamp(min=1)).clamp(max=cap)
     return torch.where(positives > 0, ratio, torch.full_like(ratio, cap))

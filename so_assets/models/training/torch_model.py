@@ -16,6 +16,7 @@ from so_assets.models.core.data import Inputs, SplitData, TrainingData
 
 if TYPE_CHECKING:
     import torch
+    from scipy.sparse import csr_array
 
     from so_assets.models.training.torch_loop import TrainConfig
 
@@ -157,17 +158,18 @@ class TorchModel(Model):
 
 
 class FloatRows:
-    """An indicator matrix (a bool label matrix) read as float32 one batch of rows at a time,
-    so that its float copy is never made whole."""
+    """An indicator matrix (a bool label matrix, dense or sparse) read as dense float32 one
+    batch of rows at a time, so that its float copy is never made whole."""
 
-    def __init__(self, matrix: np.ndarray) -> None:
+    def __init__(self, matrix: np.ndarray | csr_array) -> None:
         self.matrix = matrix
 
     def __len__(self) -> int:
-        return len(self.matrix)
+        return self.matrix.shape[0]
 
     def __getitem__(self, rows) -> np.ndarray:
-        return np.asarray(self.matrix[rows], dtype=np.float32)
+        picked = self.matrix[rows]
+        return (picked.toarray() if hasattr(picked, "toarray") else picked).astype(np.float32)
 
 
 def minibatches(arrays: list[np.ndarray | FloatRows], batch_size: int, seed: int
@@ -188,7 +190,7 @@ def minibatches(arrays: list[np.ndarray | FloatRows], batch_size: int, seed: int
     return batches
 
 
-def make_loss(name: str, targets: np.ndarray) -> torch.nn.Module:
+def make_loss(name: str, targets: np.ndarray | csr_array) -> torch.nn.Module:
     """``bce`` (class-weighted), ``asl`` (Asymmetric Loss) or ``focal`` (label-smoothed)."""
     import torch
 
@@ -203,4 +205,5 @@ def make_loss(name: str, targets: np.ndarray) -> torch.nn.Module:
         return AsymmetricLoss(gamma_neg=4.0, gamma_pos=1.0)
     if name == "focal":
         return FocalLoss(gamma=2.0, smoothing=0.1)
-    return WeightedBCE(positive_weights(torch.from_numpy(targets)))
+    positives = np.asarray(targets.sum(0), dtype=np.float32)  # dense or sparse targets
+    return WeightedBCE(positive_weights(torch.from_numpy(positives), targets.shape[0]))
