@@ -4,6 +4,7 @@ graph past it: neither the blocks nor the graph may change what the votes are.""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import sparse
 
 from so_assets.models.core import nearest
@@ -42,7 +43,6 @@ def test_votes_are_the_same_whatever_block_of_queries_is_scored_at_once(monkeypa
     queries = _inputs(rng, 23)
     whole = model.predict_scores(queries)
     monkeypatch.setattr(neighbours, "QUERY_BLOCK", 5)
-    monkeypatch.setattr(nearest, "SIMILARITY_CELLS", 3 * 40)  # three queries a block
     blocked = model.predict_scores(queries)
     np.testing.assert_allclose(blocked.tags, whole.tags, rtol=1e-6)
     np.testing.assert_allclose(blocked.clusters, whole.clusters, rtol=1e-6)
@@ -106,3 +106,11 @@ def test_a_state_saved_without_a_graph_reloads_to_exact_search(tmp_path, monkeyp
     reloaded = tag_model("knn_votes").with_params({"k": 4}).build(LABELS)
     reloaded.load_state(tmp_path)
     assert reloaded.index.exact
+
+
+def test_a_query_without_neighbours_is_an_error_not_a_vote_of_the_last_row():
+    rows = _topics(np.random.default_rng(17), 50)
+    queries = rows[:3].copy()
+    queries[1, 0] = np.nan
+    with pytest.raises(ValueError, match="1 query vectors have no neighbour"):
+        NeighbourIndex(rows).search(queries, 5)

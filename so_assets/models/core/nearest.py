@@ -1,7 +1,8 @@
-"""The k nearest rows of a unit-vector index by cosine: exact, a block of queries at a time,
-while the index is small; past ``exact_up_to`` rows a faiss HNSW graph, whose build costs
-about n log n and each query about log n, where exact search costs every query every row (the
-quadratic step of ``knn_votes`` at 100,000 questions)."""
+"""The k nearest rows of a unit-vector index by cosine: exact (faiss's brute-force search, a
+block of queries and rows at a time) while the index is small; past ``exact_up_to`` rows a
+faiss HNSW graph, whose build costs about n log n and each query about log n, where exact
+search costs every query every row (the quadratic step of ``knn_votes`` at 100,000
+questions)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,10 @@ import numpy as np
 
 EXACT_UP_TO = 50_000
 """Index rows up to which search stays exact (benchmarks/neighbours.py, k = 25, a fifth of
-the questions as queries, CPU s): on 30,000 generated questions exact 3.7, the graph 4.3 to
-build and 1.0 to search (99.7 % of the exact neighbours found); on 100,000 harder synthetic
-vectors exact 39.1, the graph 38.9 + 5.6. Past this the graph's n log n wins, and more so for
-each later batch of queries (daily predictions, the service)."""
-SIMILARITY_CELLS = 2**24
-"""Query x index similarities held at a time by exact search (with their ranking about 16
-bytes each: 256 MB)."""
+the questions as queries, CPU s): on 100,000 synthetic vectors exact 28.9, the graph 54.2 to
+build and 8.9 to search; on 30,000 generated questions the graph found 99.7 % of the exact
+neighbours. Past this the graph's build, paid once, wins on the later batches of queries:
+the daily predictions score every question (five times a fifth), the service one at a time."""
 GRAPH_LINKS = 32  # HNSW's M: links per node
 BUILD_BREADTH = 80  # efConstruction
 SEARCH_BREADTH = 64  # efSearch, raised to 2k when k is larger
@@ -50,15 +48,17 @@ class NeighbourIndex:
             self.graph.hnsw.efSearch = max(SEARCH_BREADTH, 2 * k)
             similarity, rows = self.graph.search(queries, k)
             return similarity, rows.astype(np.int64)
-        similarity = np.empty((len(queries), k), np.float32)
-        rows = np.empty((len(queries), k), np.int64)
-        chunk = max(1, SIMILARITY_CELLS // max(len(self), 1))
-        for lo in range(0, len(queries), chunk):
-            block = queries[lo: lo + chunk] @ self.vectors.T
-            nearest = np.argpartition(-block, k - 1, axis=1)[:, :k]
-            rows[lo: lo + chunk] = nearest
-            similarity[lo: lo + chunk] = np.take_along_axis(block, nearest, 1)
-        return similarity, rows
+        if not k or not len(queries):
+            return np.empty((len(queries), k), np.float32), np.empty((len(queries), k), np.int64)
+        # a BLAS product of 4,096 queries x 1,024 rows at a time, then a heap of k per query:
+        # a fifth of the CPU of numpy's product and argpartition (benchmarks/neighbours.py)
+        faiss = _faiss()
+        similarity, rows = faiss.knn(queries, self.vectors, k, metric=faiss.METRIC_INNER_PRODUCT)
+        if (rows < 0).any():  # faiss leaves a query whose similarities are NaN without rows
+            bad = np.flatnonzero((rows < 0).any(1))
+            raise ValueError(f"{len(bad)} query vectors have no neighbour (NaN values?), e.g. "
+                             f"query {bad[0]}")
+        return similarity, rows.astype(np.int64)
 
     def save_graph(self, path: Path) -> None:
         """Write the graph (nothing when search is exact) so loading need not rebuild it."""
