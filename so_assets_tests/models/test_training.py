@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from so_assets.models.core.data import LabelSpace, SplitData, TrainingData
 from so_assets.models.core.thresholds import best_global_threshold
 from so_assets.models.publication.artifacts import (
     current_dir,
@@ -219,7 +220,6 @@ def test_killing_training_mid_way_keeps_the_previous_model(tmp_path):
 
 def synthetic_data(x: np.ndarray, clusters: np.ndarray, train: slice, validation: slice):
     """TrainingData over hand-made vectors (4 + 4 dimensions) and cluster labels."""
-    from so_assets.models.core.data import LabelSpace, SplitData, TrainingData
 
     def split(rows):
         n = len(range(len(x))[rows])
@@ -334,3 +334,43 @@ def test_published_validation_scores_are_reused_only_for_the_same_questions(tmp_
     too_big = train_and_publish(tag_model("mlp"), data, tmp_path / "other")
     assert not (too_big.folder / held_out.FILE).exists()
     assert held_out.read_held_out_scores(too_big.folder, ids) is None
+
+
+def _worded_split(n: int, seed: int, n_tags: int = 24, words: int = 400) -> SplitData:
+    """Questions whose words come from their tags' topic words and a common pool."""
+    rng = np.random.default_rng(seed)
+    topic_words = np.random.default_rng(99).integers(0, words, size=(n_tags, 12))
+    tags = np.zeros((n, n_tags), bool)
+    titles, bodies = [], []
+    for i in range(n):
+        chosen = rng.choice(n_tags, rng.integers(1, 3), replace=False)
+        tags[i, chosen] = True
+        pool = np.concatenate([topic_words[chosen].ravel(), rng.integers(0, words, 20)])
+        titles.append(" ".join(f"w{w}" for w in rng.choice(pool, 6)))
+        bodies.append(" ".join(f"w{w}" for w in rng.choice(pool, 30)))
+    clusters = np.zeros((n, 6), np.float32)
+    for t in range(n_tags):
+        clusters[tags[:, t], t % 6] = 1
+    x = rng.normal(size=(n, 4)).astype(np.float32)
+    return SplitData(question_ids=np.arange(n) + 10_000 * seed, titles=titles, bodies=bodies,
+                     title_vectors=x, body_vectors=x, clusters=clusters, tags=tags)
+
+
+def test_tfidf_linear_fits_the_same_model_on_two_processes_as_in_one(monkeypatch):
+    """liblinear's random generator is one per process: on threads, fits side by side took
+    each other's draws and two trainings differed (here by up to 5e-4)."""
+    from so_assets.models.registry import tag_model
+    from so_assets.models.tags import linear
+
+    labels = LabelSpace([f"c{i}" for i in range(6)], [f"t{i}" for i in range(24)],
+                        [i % 6 for i in range(24)])
+    data = TrainingData(labels, _worded_split(3000, 0), _worded_split(300, 1))
+    monkeypatch.setattr(linear, "PROCESSES_FROM", 0)  # these few fits go to processes too
+    scores = []
+    for threads in (2, 2, 1):
+        model = tag_model("tfidf_linear").with_params({"threads": threads}).build(labels)
+        model.fit(data)
+        scores.append(model.predict_scores(data.validation))
+    for other in scores[1:]:
+        np.testing.assert_array_equal(other.clusters, scores[0].clusters)
+        np.testing.assert_array_equal(other.tags, scores[0].tags)
