@@ -51,7 +51,7 @@ class NeighbourIndex:
         if not k or not len(queries):
             return np.empty((len(queries), k), np.float32), np.empty((len(queries), k), np.int64)
         # a BLAS product of 4,096 queries x 1,024 rows at a time, then a heap of k per query:
-        # a fifth of the CPU of numpy's product and argpartition (benchmarks/neighbours.py)
+        # about half the CPU of numpy's product and argpartition (benchmarks/neighbours.py)
         faiss = _faiss()
         similarity, rows = faiss.knn(queries, self.vectors, k, metric=faiss.METRIC_INNER_PRODUCT)
         if (rows < 0).any():  # faiss leaves a query whose similarities are NaN without rows
