@@ -4,10 +4,11 @@ and each step's fitted growth exponent.
 Each size is a sample made by `so-assets generate-sample --questions N --tags T` (a
 StackOverflow-like long tail of tags), run through `so-assets evaluate` with the production
 family and its parts (`--models`, default tfidf_linear, knn_votes, mlp, hybrid) in a child
-process. This process samples the child's CPU time and resident memory from /proc every 0.2 s;
-the run's own summary says when each step started and ended, so each step gets the CPU spent
-and the highest RSS seen while it ran (a spike shorter than 0.2 s can be missed; the process
-peak, VmHWM, cannot).
+process. This process samples the CPU time and resident memory of the child and every process
+below it (the worker processes `tfidf_linear` fits on) from /proc every 0.2 s
+(:mod:`process_tree`); the run's own summary says when each step started and ended, so each
+step gets the CPU spent and the highest summed RSS seen while it ran (a spike shorter than 0.2 s
+can be missed). The run's CPU total is the kernel's account of the child and all it waited for.
 
 The questions axis runs at --axis-tags distinct tags, the tags axis at --axis-questions
 questions. A step's exponent is the least-squares slope of log CPU seconds against log size
@@ -24,87 +25,35 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
+import resource
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from process_tree import TreeSampler
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 OUT = REPO / "data" / "benchmarks" / "scale"
 MODELS = "tfidf_linear,knn_votes,mlp,hybrid"
-TICKS = os.sysconf("SC_CLK_TCK")
-PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 MIN_CPU_FOR_EXPONENT = 2.0
 
 
-@dataclass
-class Usage:
-    """Samples of one process: (Unix time, CPU seconds, RSS MB)."""
-
-    samples: list[tuple[float, float, float]] = field(default_factory=list)
-    peak_mb: float = 0.0  # VmHWM, the kernel's own high-water mark
-
-    def cpu_at(self, when: float) -> float:
-        """CPU seconds spent by ``when`` (the last sample at or before it)."""
-        spent = 0.0
-        for at, cpu, _ in self.samples:
-            if at > when:
-                break
-            spent = cpu
-        return spent
-
-    def peak_between(self, start: float, end: float) -> float:
-        inside = [rss for at, _, rss in self.samples if start <= at <= end + 0.2]
-        return max(inside, default=0.0)
-
-
-def _read(pid: int) -> tuple[float, float, float] | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        statm = Path(f"/proc/{pid}/statm").read_text().split()
-    except OSError:
-        return None
-    cpu = (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-    return time.time(), cpu, int(statm[1]) * PAGE_MB
-
-
-def _high_water_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def run_sampled(command: list[str], log_path: Path) -> tuple[int, Usage, float]:
-    """Run ``command``, sampling it; (return code, samples, wall seconds)."""
-    usage = Usage()
+def run_sampled(command: list[str], log_path: Path) -> tuple[int, TreeSampler, float, float]:
+    """Run ``command``, sampling its process tree; (return code, samples, wall seconds, CPU
+    seconds of the command and every process it waited for, from this process's own account
+    of its children)."""
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with log_path.open("w") as log:
         child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        done = threading.Event()
-
-        def sample() -> None:
-            while not done.is_set():
-                reading = _read(child.pid)
-                if reading:
-                    usage.samples.append(reading)
-                    usage.peak_mb = max(usage.peak_mb, _high_water_mb(child.pid))
-                done.wait(0.2)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        code = child.wait()
-        done.set()
-        sampler.join()
-    return code, usage, time.perf_counter() - started
+        with TreeSampler(child.pid) as usage:
+            code = child.wait()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return code, usage, time.perf_counter() - started, cpu
 
 
 def measure(questions: int, tags: int, models: str, keep: bool) -> dict:
@@ -119,7 +68,7 @@ def measure(questions: int, tags: int, models: str, keep: bool) -> dict:
                        stdout=subprocess.DEVNULL)
     generated = time.perf_counter() - generated
     print(f"{name}: generated in {generated:.0f} s; so-assets evaluate ...", flush=True)
-    code, usage, wall = run_sampled(
+    code, usage, wall, cpu = run_sampled(
         [str(BIN / "so-assets"), "evaluate", "--dataset", str(sample), "--format", "sample",
          "--out", str(out), "--models", models, "--force"], OUT / name / "evaluate.log")
     summary_path = out / "evaluation_summary.json"
@@ -133,7 +82,7 @@ def measure(questions: int, tags: int, models: str, keep: bool) -> dict:
                       "cpu_s": usage.cpu_at(end + 0.2) - usage.cpu_at(start),
                       "peak_rss_mb": usage.peak_between(start, end)}
     result = {"questions": questions, "tags": tags, "wall_s": wall,
-              "cpu_s": usage.samples[-1][1] if usage.samples else 0.0,
+              "cpu_s": cpu,
               "peak_rss_mb": usage.peak_mb, "success": summary["success"],
               "failed": summary["failed"], "min_tag_count": summary.get("min_tag_count"),
               "n_clusters": summary.get("n_clusters"), "steps": steps}
