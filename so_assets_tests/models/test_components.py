@@ -145,14 +145,43 @@ def test_ranking_metrics_on_a_hand_example():
 
 
 
-def test_best_labels_are_a_full_sorts_first_k_chunk_by_chunk(monkeypatch):
+@pytest.mark.parametrize("with_torch", [True, False], ids=["torch topk", "numpy argpartition"])
+def test_best_labels_are_a_full_sorts_first_k_chunk_by_chunk(monkeypatch, with_torch):
     from so_assets.evaluation import tag_metrics
 
     rng = np.random.default_rng(8)
     scores = rng.permutation(40 * 30).reshape(40, 30).astype(np.float32)  # no ties
     monkeypatch.setattr(tag_metrics, "RANK_ROWS", 6)
+    monkeypatch.setattr(tag_metrics, "torch_pays", lambda _: with_torch)
     assert best_labels(scores, 10).tolist() == np.argsort(-scores, axis=1)[:, :10].tolist()
     assert best_labels(scores[:, :3], 10).shape == (40, 3)  # fewer labels than asked
+
+def test_both_ways_of_taking_each_row_s_top_columns_take_the_same_ones():
+    from so_assets.evaluation.tag_metrics import top_columns, torch_pays
+
+    rng = np.random.default_rng(3)
+    scores = rng.permutation(300 * 500).reshape(300, 500).astype(np.float32) / 1e5  # no ties
+    for k in (1, 5, 30):
+        by_torch = np.sort(top_columns(scores, k, with_torch=True), axis=1)
+        np.testing.assert_array_equal(by_torch,
+                                      np.sort(top_columns(scores, k, with_torch=False), axis=1))
+        np.testing.assert_array_equal(by_torch, np.sort(np.argsort(-scores, 1)[:, :k], axis=1))
+    assert torch_pays(scores)  # torch is loaded in this process: no import to pay for
+    assert not torch_pays(scores > 0.5)  # only float scores
+
+
+def test_decisions_capped_at_five_are_the_same_either_way(monkeypatch):
+    from so_assets.models.core import thresholds
+
+    rng = np.random.default_rng(4)
+    scores = rng.random((200, 40)).astype(np.float32)
+    decided = {}
+    for with_torch in (True, False):
+        monkeypatch.setattr(thresholds, "torch_pays", lambda _, w=with_torch: w)
+        decided[with_torch] = apply_thresholds(scores, 0.3)
+    assert (decided[True].sum(1) == 5).all()  # every row was crowded: the cap decided
+    np.testing.assert_array_equal(decided[True], decided[False])
+
 
 def test_frequency_buckets_split_label_mass_in_thirds():
     train = np.zeros((100, 6))

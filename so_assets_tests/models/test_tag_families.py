@@ -176,6 +176,29 @@ def test_tags_are_scored_in_each_question_s_best_clusters_only(data):
     assert (beam.tags[~in_beam] == 0).all() and (every.tags[~in_beam] > 0).any()
 
 
+def test_the_beam_leaves_out_clusters_below_its_floor_but_never_the_best(data):
+    """With ``beam_floor``, a beam cluster below it is not scored (its tags score at most its
+    probability, below the floor); the best cluster always is, whatever its probability."""
+    from dataclasses import replace
+
+    training, test = data
+    model = short("tfidf_linear", tag_learning="within_clusters", scored_clusters=0
+                  ).build(LABELS)
+    model.fit(training)
+    every = model.predict_scores(test)
+    floor = float(np.median(every.clusters.max(1)))  # some questions' best cluster is below
+    beam = LABELS.n_clusters - 1
+    model.params = replace(model.params, scored_clusters=beam, beam_floor=floor)
+    floored = model.predict_scores(test)
+    tag_cluster = np.asarray(LABELS.tag_cluster)
+    scored = (every.clusters >= floor) & (np.argsort(np.argsort(-every.clusters, 1), 1) < beam)
+    scored[np.arange(len(test)), every.clusters.argmax(1)] = True
+    in_scored = np.take_along_axis(scored, np.broadcast_to(tag_cluster, every.tags.shape), 1)
+    np.testing.assert_allclose(floored.tags[in_scored], every.tags[in_scored], rtol=1e-6)
+    assert (floored.tags[~in_scored] == 0).all() and (every.tags[~in_scored] > 0).any()
+    assert (every.clusters.max(1) < floor).any()  # the best-always rule was exercised
+
+
 def test_auto_learns_tags_within_clusters_only_above_its_label_count(data, monkeypatch):
     from so_assets.models.tags import linear
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from so_assets.evaluation.tag_metrics import best_labels, micro_f1
+from so_assets.evaluation.tag_metrics import best_labels, micro_f1, top_columns, torch_pays
 
 GRID = np.round(np.arange(0.02, 0.96, 0.02), 2)
 MAX_LABELS = 5
@@ -25,9 +25,10 @@ def apply_thresholds(scores: np.ndarray, thresholds: np.ndarray | float,
         predicted[np.arange(len(scores)), scores.argmax(axis=1)] = True
     if at_most is not None and scores.shape[1] > at_most:
         crowded = np.flatnonzero(predicted.sum(1) > at_most)
+        with_torch = torch_pays(scores)
         for lo in range(0, len(crowded), CROWDED_ROWS):
             chunk = crowded[lo: lo + CROWDED_ROWS]
-            best = np.argpartition(-scores[chunk], at_most - 1, axis=1)[:, :at_most]
+            best = top_columns(scores[chunk], at_most, with_torch)
             kept = np.zeros((len(chunk), scores.shape[1]), dtype=bool)
             np.put_along_axis(kept, best, True, axis=1)
             predicted[chunk] &= kept

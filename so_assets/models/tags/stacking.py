@@ -20,6 +20,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from so_assets.evaluation.tag_metrics import top_columns
+
 CLUSTER_FEATURES = ("sparse logit", "neighbour votes", "dense logit", "tags named in title",
                     "tags named in body", "log prior", "log sparse rank",
                     "log neighbour rank", "log dense rank", "best member tag (sparse)",
@@ -75,7 +77,7 @@ def tag_candidates(first: FirstStage, depth: int = CANDIDATES) -> np.ndarray:
         if depth >= scores.shape[1]:
             candidates |= scores > floor
             continue
-        best = np.argpartition(-scores, depth - 1, axis=1)[:, :depth]
+        best = top_columns(scores, depth)
         chosen = np.zeros_like(candidates)
         np.put_along_axis(chosen, best, np.take_along_axis(scores, best, 1) > floor, 1)
         candidates |= chosen
